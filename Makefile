@@ -1,0 +1,75 @@
+# Balise — the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+
+export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/balise_test
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run install test test-sqlite test-postgres lint typecheck fmt migrate bench browser lock audit clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" || $(BIN)/python -m pip install --quiet "uv"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the demo on http://127.0.0.1:8000 (migrates and loads the demo on first run).
+run: $(STAMP)
+	$(BIN)/balise up
+
+migrate: $(STAMP)
+	$(BIN)/balise migrate
+
+## Chromium for the browser tests, from Debian's packages (never a test tool's download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Chromium from Debian's packages…"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+	@/usr/bin/chromium --version
+
+## The whole suite on SQLite, then on PostgreSQL + Redis.
+test: $(STAMP) browser
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP)
+	BALISE_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	BALISE_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared services tests bench migrations/env.py
+	$(BIN)/ruff format --check shared services tests bench migrations/env.py
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format shared services tests bench migrations/env.py
+	$(BIN)/ruff check --fix shared services tests bench migrations/env.py
+
+## Security audit of the locked dependencies (queries the PyPI advisory data).
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --disable-pip -r requirements.lock
+
+## Benchmarks: each prints `BENCH <name> value=… baseline=… ratio=… target=…`.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,28 @@
+"""Factory of the ingest service app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.ingest.config import IngestSettings
+from services.ingest.jobs import registry
+from services.ingest.models import IngestJob
+from shared.app import create_service_app
+from shared.jobs_api import jobs_router
+
+
+def create_app(
+    settings: IngestSettings | None = None, engine: AsyncEngine | None = None
+) -> FastAPI:
+    settings = settings or IngestSettings()
+    return create_service_app(
+        service="ingest",
+        settings=settings,
+        title="Balise ingest API",
+        description=__doc__ or "",
+        routers=[jobs_router(IngestJob)],
+        registry=registry,
+        introspect_url=settings.web_url,
+        engine=engine,
+    )

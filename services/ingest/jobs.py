@@ -1,0 +1,13 @@
+"""Jobs of the ingest service and the arq `WorkerSettings` for its queue."""
+
+from __future__ import annotations
+
+from services.ingest.config import IngestSettings
+from services.ingest.models import IngestJob
+from shared.jobs import JobRegistry, arq_worker_settings
+
+registry = JobRegistry(service="ingest", job_model=IngestJob)
+
+
+def worker_settings() -> type:
+    return arq_worker_settings(registry, IngestSettings)

@@ -1,0 +1,19 @@
+"""Tables of the ingest service (all prefixed `ingest_`)."""
+
+from __future__ import annotations
+
+from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
+    Account,
+    ChannelTotal,
+    DailyMetric,
+    Post,
+    PostMetric,
+    PostMetricLatest,
+    SourceRecord,
+    WebMetric,
+)
+from shared.jobs import JobBase
+
+
+class IngestJob(JobBase, table=True):
+    __tablename__ = "ingest_job"

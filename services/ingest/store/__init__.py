@@ -1,0 +1,1 @@
+"""The ingest store: accounts, daily metrics, posts and their metric snapshots."""

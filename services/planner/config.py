@@ -1,0 +1,23 @@
+"""Settings of the planner service (environment prefix `PLANNER_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class PlannerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANNER_", env_file=".env", extra="ignore")
+
+    service_name: str = Field("planner", description="Name used in logs and metrics.")
+    port: int = Field(8003, description="Port `balise up` serves this service on.")
+    web_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base URL of the web service, which introspects third-party API tokens.",
+    )
+    auth_cache_seconds: float = Field(
+        10.0,
+        description="How long an API token's introspection answer is cached (revocation lag).",
+    )

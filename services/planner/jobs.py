@@ -1,0 +1,13 @@
+"""Jobs of the planner service and the arq `WorkerSettings` for its queue."""
+
+from __future__ import annotations
+
+from services.planner.config import PlannerSettings
+from services.planner.models import PlannerJob
+from shared.jobs import JobRegistry, arq_worker_settings
+
+registry = JobRegistry(service="planner", job_model=PlannerJob)
+
+
+def worker_settings() -> type:
+    return arq_worker_settings(registry, PlannerSettings)

@@ -1,0 +1,1 @@
+"""The web service: the staff UI, sessions, users, roles, API tokens. No business data."""

@@ -1,0 +1,164 @@
+"""Passwords, browser sessions, CSRF and login throttling.
+
+The session cookie carries a random id signed with ``BALISE_SECRET_KEY`` (itsdangerous);
+the database keeps only its SHA-256, so a leaked table cannot be replayed. A new id is
+issued at every login (no fixation) and logout deletes the row (the old cookie is dead).
+Each session has its own CSRF token, required on every state-changing form or HTMX call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.web.models import LoginAttempt, Session, User
+from shared.clock import utcnow
+
+SESSION_COOKIE = "balise_session"
+LOCALE_COOKIE = "balise_locale"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+_hasher = PasswordHasher()
+# A hash of a random password, checked when the e-mail is unknown, so that a failed login
+# takes the same time whether or not the account exists.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def burn_time(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+class SessionSigner:
+    def __init__(self, secret: str) -> None:
+        self._s = URLSafeSerializer(secret, salt="balise.session")
+
+    def dumps(self, sid: str) -> str:
+        return str(self._s.dumps(sid))
+
+    def loads(self, cookie: str) -> str | None:
+        try:
+            value = self._s.loads(cookie)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+
+async def open_session(
+    db: AsyncSession, user: User, *, hours: int, user_agent: str = ""
+) -> tuple[str, Session]:
+    """Create a fresh session for ``user``; return the raw id (for the cookie) and the row."""
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = Session(
+        id_hash=_sid_hash(sid),
+        user_id=user.id or 0,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + dt.timedelta(hours=hours),
+        user_agent=user_agent[:300],
+    )
+    db.add(row)
+    await db.flush()
+    return sid, row
+
+
+async def load_session(
+    db: AsyncSession, sid: str, *, idle_minutes: int
+) -> tuple[Session, User] | None:
+    row = await db.get(Session, _sid_hash(sid))
+    if row is None:
+        return None
+    now = utcnow()
+    if row.expires_at <= now or row.last_seen_at < now - dt.timedelta(minutes=idle_minutes):
+        await db.delete(row)
+        await db.flush()
+        return None
+    user = await db.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    # Touch at most once a minute: a page view should not always be a write.
+    if now - row.last_seen_at > dt.timedelta(minutes=1):
+        row.last_seen_at = now
+        db.add(row)
+    return row, user
+
+
+async def close_session(db: AsyncSession, sid: str) -> None:
+    await db.exec(delete(Session).where(col(Session.id_hash) == _sid_hash(sid)))
+
+
+async def close_user_sessions(db: AsyncSession, user_id: int) -> None:
+    await db.exec(delete(Session).where(col(Session.user_id) == user_id))
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+# ---------------------------------------------------------------- throttling
+
+
+async def locked_for(db: AsyncSession, keys: list[str]) -> int:
+    """Seconds until every key is unlocked (0 when login may proceed)."""
+    now = utcnow()
+    rows = (await db.exec(select(LoginAttempt).where(col(LoginAttempt.key).in_(keys)))).all()
+    wait = 0
+    for r in rows:
+        if r.locked_until and r.locked_until > now:
+            wait = max(wait, int((r.locked_until - now).total_seconds()) + 1)
+    return wait
+
+
+async def record_failure(
+    db: AsyncSession, keys: list[str], *, max_failures: int, lock_seconds: int
+) -> None:
+    now = utcnow()
+    window = dt.timedelta(seconds=lock_seconds)
+    for key in keys:
+        row = (await db.exec(select(LoginAttempt).where(LoginAttempt.key == key))).first()
+        if row is None:
+            row = LoginAttempt(key=key, failures=0, window_started_at=now)
+        if now - row.window_started_at > window:
+            row.failures = 0
+            row.window_started_at = now
+        row.failures += 1
+        if row.failures >= max_failures:
+            row.locked_until = now + window
+            row.failures = 0
+            row.window_started_at = now
+        db.add(row)
+    await db.flush()
+
+
+async def clear_failures(db: AsyncSession, keys: list[str]) -> None:
+    await db.exec(delete(LoginAttempt).where(col(LoginAttempt.key).in_(keys)))

@@ -1,0 +1,164 @@
+"""Async database access shared by the services.
+
+SQLite (WAL, busy timeout, foreign keys) is the embedded default; PostgreSQL through
+asyncpg when ``DATABASE_URL`` says so. The request owns the transaction: the session
+dependency commits when the endpoint returns and rolls back when it raises, and no
+other code commits (repositories ``flush()``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.errors import ServiceUnavailable
+from shared.settings import ServiceSettings, async_url
+
+log = logging.getLogger("balise.db")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> AsyncEngine:
+    """Create the async engine for ``url`` with the pragmas or pool Balise relies on."""
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": busy_timeout_ms / 1000},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        # Fail fast when PostgreSQL is unreachable so requests answer 503 quickly.
+        connect_args={"timeout": 5, "command_timeout": 60},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def engine_from_settings(settings: ServiceSettings) -> AsyncEngine:
+    return create_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+    )
+
+
+_DB_DOWN = (OSError, ConnectionError, TimeoutError)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, _DB_DOWN):
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        msg = str(exc).lower()
+        return (
+            any(
+                s in msg
+                for s in ("connect", "connection", "terminat", "shutdown", "closed", "timeout")
+            )
+            and "database is locked" not in msg
+        )
+    return bool(isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: commits on success, rolls back on error."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    session = maker()
+    try:
+        yield session
+        await session.commit()
+    except BaseException as exc:
+        await session.rollback()
+        if _is_connection_error(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            raise ServiceUnavailable(
+                "The database is unreachable; try again shortly.",
+                headers={"Retry-After": "5"},
+            ) from exc
+        raise
+    else:
+        # Jobs and webhook deliveries are submitted only once their rows are committed.
+        from shared.jobs import run_after_commit
+
+        await run_after_commit(session)
+    finally:
+        await session.close()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(MIGRATIONS_DIR.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+@functools.cache
+def code_heads() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def database_heads(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        try:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+        except Exception:
+            return set()
+        return {r[0] for r in rows}
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise :class:`SchemaBehind` with the command to run when the schema is not at head."""
+    expected = code_heads()
+    current = await database_heads(engine)
+    if current != expected:
+        raise SchemaBehind(
+            f"The database schema is at {sorted(current) or 'nothing (empty database)'} but "
+            f"this code needs {sorted(expected)}. Run `balise migrate` "
+            f"(or `alembic upgrade head`) against this DATABASE_URL, then start again."
+        )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

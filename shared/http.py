@@ -1,0 +1,194 @@
+"""Typed HTTP client base for calls between Balise services.
+
+One pooled :class:`httpx.AsyncClient` per backend, created in the caller's lifespan. It
+keeps httpx's API but runs on aiohttp's transport (``httpx-aiohttp``): under the fan-out
+of a dashboard page httpx's own pool is an order of magnitude slower on this hardware
+(see the handbook's PERFORMANCE.md and bench/). Idempotent calls are retried with
+exponential backoff and jitter; failures are mapped onto three exceptions that pages and
+jobs can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from shared.logging import request_id_var
+
+log = logging.getLogger("balise.http")
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+class BackendError(Exception):
+    def __init__(self, service: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.service = service
+        self.status = status
+
+
+class BackendNotFound(BackendError):
+    """The backend answered 404 for this resource."""
+
+
+class BackendRejected(BackendError):
+    """The backend refused the request (4xx); ``problem`` holds its problem+json body."""
+
+    def __init__(
+        self, service: str, message: str, status: int, problem: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(service, message, status)
+        self.problem = problem or {}
+
+
+class BackendUnavailable(BackendError):
+    """The backend could not be reached or failed (5xx, timeout) after the retries."""
+
+
+def fast_transport(max_connections: int = 200) -> httpx.AsyncBaseTransport:
+    """The aiohttp-backed transport; falls back to httpx's own when unavailable."""
+    try:
+        from httpx_aiohttp import AiohttpTransport
+
+        return AiohttpTransport(
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            trust_env=False,
+        )
+    except ImportError:  # pragma: no cover - the dependency is declared
+        return httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections), retries=0
+        )
+
+
+class BackendClient:
+    """Base for the typed clients (``services/web/clients/*``, backend-to-backend calls)."""
+
+    service = "backend"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff: float = 0.1,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport or fast_transport(),
+            timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        files: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        method = method.upper()
+        hdrs: dict[str, str] = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        rid = request_id_var.get()
+        if rid:
+            hdrs["X-Request-ID"] = rid
+        if idempotency_key:
+            hdrs["Idempotency-Key"] = idempotency_key
+        retryable = method in IDEMPOTENT or bool(idempotency_key)
+        attempts = 1 + (self.retries if retryable else 0)
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        last_exc: Exception | None = None
+        extra: dict[str, Any] = {}
+        if timeout is not None:
+            extra["timeout"] = timeout
+        for attempt in range(attempts):
+            try:
+                resp = await self.http.request(
+                    method,
+                    path,
+                    params=clean_params,
+                    json=json,
+                    content=content,
+                    files=files,
+                    data=data,
+                    headers=hdrs,
+                    **extra,
+                )
+            except (httpx.TransportError, OSError) as exc:
+                last_exc = exc
+                if attempt + 1 < attempts:
+                    await self._sleep(attempt)
+                    continue
+                raise BackendUnavailable(
+                    self.service, f"{self.service} is unreachable: {type(exc).__name__}"
+                ) from exc
+            if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                await self._sleep(attempt)
+                continue
+            return self._check(resp)
+        raise BackendUnavailable(self.service, f"{self.service} failed: {last_exc}")
+
+    async def _sleep(self, attempt: int) -> None:
+        delay = self.backoff * (2**attempt)
+        await asyncio.sleep(delay + random.uniform(0, delay))
+
+    def _check(self, resp: httpx.Response) -> httpx.Response:
+        if resp.status_code < 400:
+            return resp
+        problem: dict[str, Any] = {}
+        try:
+            body = resp.json()
+            if isinstance(body, dict):
+                problem = body
+        except ValueError:
+            pass
+        detail = str(problem.get("detail") or resp.reason_phrase or resp.status_code)
+        if resp.status_code == 404:
+            raise BackendNotFound(self.service, detail, 404)
+        if resp.status_code >= 500:
+            raise BackendUnavailable(self.service, detail, resp.status_code)
+        raise BackendRejected(self.service, detail, resp.status_code, problem)
+
+    async def get_model(self, model: type[M], path: str, **kw: Any) -> M:
+        resp = await self.request("GET", path, **kw)
+        return model.model_validate_json(resp.content)
+
+    async def get_as(self, type_: Any, path: str, **kw: Any) -> Any:
+        resp = await self.request("GET", path, **kw)
+        return TypeAdapter(type_).validate_json(resp.content)
+
+    async def send_model(
+        self, method: str, model: type[M], path: str, body: BaseModel | None = None, **kw: Any
+    ) -> M:
+        if body is not None:
+            kw["json"] = body.model_dump(mode="json", exclude_unset=True)
+        resp = await self.request(method, path, **kw)
+        return model.model_validate_json(resp.content)

@@ -1,0 +1,1 @@
+"""Contract models shared by a backend and the clients that call it."""

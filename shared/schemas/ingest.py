@@ -1,0 +1,264 @@
+"""Contracts of the ingest service.
+
+The *canonical records* below are what every connector and every importer produces and
+what the storage layer loads: one vocabulary whatever the source. Each record carries its
+source (provider + API version, or file + row) so any figure can be traced back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Network(StrEnum):
+    facebook = "facebook"
+    instagram = "instagram"
+    x = "x"
+    linkedin = "linkedin"
+    youtube = "youtube"
+    pinterest = "pinterest"
+    tiktok = "tiktok"
+    ga4 = "ga4"
+    matomo = "matomo"
+    plausible = "plausible"
+
+
+SOCIAL_NETWORKS = (
+    Network.facebook,
+    Network.instagram,
+    Network.x,
+    Network.linkedin,
+    Network.youtube,
+    Network.pinterest,
+    Network.tiktok,
+)
+WEB_ANALYTICS = (Network.ga4, Network.matomo, Network.plausible)
+
+
+class OwnerKind(StrEnum):
+    """Whose space an account is: the client's own, a peer's, or a relay's."""
+
+    client = "client"
+    peer = "peer"
+    relay = "relay"
+
+
+class Source(BaseModel):
+    """Where a number came from: an API call or a row of an imported file."""
+
+    kind: str = Field(description="'api' or 'file'")
+    provider: str = Field(description="e.g. 'facebook_graph', 'x_api', 'meta_business_suite_csv'")
+    version: str | None = Field(default=None, description="API version, e.g. 'v23.0'")
+    file: str | None = Field(default=None, description="file name (imports)")
+    row: int | None = Field(default=None, description="1-based data row in the file")
+
+    def label(self) -> str:
+        if self.kind == "file":
+            return f"{self.file or '?'} row {self.row or '?'}"
+        return f"{self.provider}{' ' + self.version if self.version else ''}"
+
+
+class AccountRef(BaseModel):
+    """Identifies an account inside a batch of records (before it has a database id)."""
+
+    network: Network
+    external_id: str = Field(description="the platform's id (page id, channel id, handle…)")
+    name: str | None = None
+    handle: str | None = None
+
+
+class DailyMetricRecord(BaseModel):
+    """One value of one canonical metric for one account on one day (account's local day)."""
+
+    account: AccountRef
+    metric: str = Field(description="canonical metric name from the catalogue")
+    day: dt.date
+    value: float
+    source: Source
+
+
+class PostRecord(BaseModel):
+    """A post (tweet, video, pin, media…) with a dated snapshot of its metrics."""
+
+    account: AccountRef
+    external_id: str
+    published_at: dt.datetime | None = Field(description="aware UTC when known")
+    content_type: str | None = Field(
+        default=None,
+        description="canonical type: photo, video, reel, carousel, link, text, "
+        "story, short, pin, document, event, other",
+    )
+    format: str | None = Field(default=None, description="the platform's own label, as given")
+    text: str | None = None
+    permalink: str | None = None
+    title: str | None = None
+    duration_seconds: float | None = None
+    snapshot_date: dt.date = Field(description="the date the metrics below were observed")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="canonical metric -> value; absent means no data"
+    )
+    source: Source
+
+
+class ChannelTotalRecord(BaseModel):
+    """A file's 'Total' row: stored as the channel total, never added to the posts."""
+
+    account: AccountRef
+    period_start: dt.date | None
+    period_end: dt.date | None
+    metrics: dict[str, float]
+    source: Source
+
+
+class RetiredMetricNote(BaseModel):
+    """A metric the platform retired, met during a sync, and what replaced it."""
+
+    network: Network
+    retired: str
+    replacement: str | None
+    detail: str | None = None
+
+
+class ImportError_(BaseModel):
+    """One reason a file is refused (all of them are returned at once)."""
+
+    row: int | None = Field(description="1-based line in the file (None: the whole file)")
+    column: str | None = None
+    value: str | None = None
+    reason: str
+
+
+class ImportSummary(BaseModel):
+    """What ``balise import --json`` prints and the import API returns."""
+
+    format: str | None
+    posts: int = 0
+    daily_rows: int = 0
+    accounts: int = 0
+    errors: list[ImportError_] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# Read API contracts (consumed by benchmark, planner and web).
+
+
+class AccountCreate(BaseModel):
+    """Register a space. Benchmark registers peers' and relays' public accounts this way."""
+
+    owner_kind: OwnerKind = OwnerKind.client
+    owner_ref: str | None = Field(default=None, max_length=64)
+    network: Network
+    external_id: str = Field(min_length=1, max_length=200)
+    handle: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    timezone: str = Field(default="America/Toronto", max_length=64)
+
+
+class AccountPublic(BaseModel):
+    id: int
+    client_id: int | None
+    owner_kind: OwnerKind
+    owner_ref: str | None
+    network: Network
+    external_id: str
+    handle: str | None
+    name: str | None
+    url: str | None
+    timezone: str
+    collection_started_at: dt.datetime
+    created_at: dt.datetime
+
+
+class StatsQuery(BaseModel):
+    """``POST /v1/stats/accounts``: period aggregates of many accounts in one call."""
+
+    account_ids: list[int] = Field(max_length=100_000)
+    start: dt.date
+    end: dt.date = Field(description="inclusive")
+
+
+class RateStat(BaseModel):
+    """An engagement rate with its definition spelled out."""
+
+    value: float | None = Field(description="ratio (0.034 = 3.4 %); None when no data")
+    numerator: str = Field(description="e.g. 'engagements per post'")
+    denominator: str = Field(description="followers | reach | impressions | views")
+    method: str = Field(
+        description="e.g. 'median over posts of engagements / followers on the day of posting'"
+    )
+    posts: int = Field(description="posts that had both numerator and denominator")
+
+
+class ContentTypeStat(BaseModel):
+    content_type: str
+    posts: int
+    engagement_rate_by_follower: float | None
+    median_engagements: float | None
+
+
+class AccountStats(BaseModel):
+    """One account over one period. None always means 'no data', never zero."""
+
+    account_id: int
+    network: Network
+    start: dt.date
+    end: dt.date
+    followers_start: float | None
+    followers_end: float | None
+    follower_growth: float | None = Field(description="followers_end - followers_start")
+    follower_growth_pct: float | None = Field(description="ratio of followers_start")
+    posts: int
+    posts_per_week: float | None
+    engagements: float | None
+    reach: float | None
+    impressions: float | None
+    views: float | None
+    engagement_rate_by_follower: RateStat
+    engagement_rate_by_reach: RateStat
+    engagement_rate_by_impression: RateStat
+    engagement_rate_by_view: RateStat
+    content_types: list[ContentTypeStat] = Field(default_factory=list)
+    posting_heatmap: list[list[int]] = Field(
+        default_factory=list, description="7 × 24 post counts, Monday first, account's timezone"
+    )
+    sources: list[str] = Field(default_factory=list, description="labels of the data's sources")
+
+
+class PostPublic(BaseModel):
+    id: int
+    account_id: int
+    network: Network
+    external_id: str
+    published_at: dt.datetime | None
+    content_type: str | None
+    format: str | None
+    text: str | None
+    permalink: str | None
+    metrics: dict[str, float] = Field(description="latest snapshot, canonical names")
+    followers_at_post: float | None
+    engagement_rate_by_follower: float | None
+    source: str | None
+
+
+class Baseline(BaseModel):
+    """A KPI's measured starting point for a plan (default window: the last 90 days)."""
+
+    client_id: int
+    network: Network | None
+    metric: str = Field(
+        description="a canonical metric or a derived KPI such as "
+        "'engagement_rate_by_follower', 'posts_per_week', 'follower_growth_pct'"
+    )
+    window_start: dt.date
+    window_end: dt.date
+    value: float | None = Field(description="None = no baseline (no data), never zero")
+    unit: str
+    definition: str
+    accounts: list[int] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
