@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/balise_test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run install test test-sqlite test-postgres lint typecheck fmt migrate bench browser lock audit clean
+.PHONY: run install test test-sqlite test-postgres lint typecheck fmt migrate bench system-deps lock audit clean schema
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,23 +22,27 @@ install: $(STAMP)
 
 ## Serve the demo on http://127.0.0.1:8000 (migrates and loads the demo on first run).
 run: $(STAMP)
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || $(MAKE) --no-print-directory system-deps
 	$(BIN)/balise up
 
 migrate: $(STAMP)
 	$(BIN)/balise migrate
 
-## Chromium for the browser tests, from Debian's packages (never a test tool's download).
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Chromium from Debian's packages…"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	fi
+## System packages from Debian: Chromium for the browser tests (never a test tool's own
+## download) and the DejaVu fonts the PDF reports embed.
+system-deps:
+	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "Installing from Debian's packages:$$missing"; \
+	   SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	   $$SUDO apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	 fi
 	@/usr/bin/chromium --version
 
 ## The whole suite on SQLite, then on PostgreSQL + Redis.
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -67,6 +71,16 @@ audit: $(STAMP)
 ## Benchmarks: each prints `BENCH <name> value=… baseline=… ratio=… target=…`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Regenerate the initial migration from the models. Only while no database has been
+## deployed from this history; afterwards add revisions with `alembic revision --autogenerate`.
+schema: $(STAMP)
+	@tmp=$$(mktemp -d); \
+	 rm -f migrations/versions/0001_initial_schema.py; \
+	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null && \
+	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic upgrade head >/dev/null && \
+	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic check; \
+	 rc=$$?; rm -rf $$tmp; exit $$rc
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock
