@@ -1,0 +1,1 @@
+"""Connectors: one module per provider, all behind the protocol in ``base``."""
