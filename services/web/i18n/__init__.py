@@ -1,8 +1,9 @@
 """UI languages: French (Québec) and English.
 
-Messages are written in English in the templates and code; ``<locale>/*.json`` (one file
-per area of the UI, merged at load) map them to the translation. Numbers, percentages
-and dates are formatted by Babel with the locale's own rules (``1 234,5 %`` in fr_CA, ``1,234.5%`` in en).
+Messages are written in English in the templates and code; ``<locale>/*.json`` (one
+file per area of the UI, merged at load) map them to the translation. Numbers,
+percentages and dates are formatted by Babel with the locale's own rules (``1 234,5 %``
+in fr_CA, ``1,234.5%`` in en).
 """
 
 from __future__ import annotations
