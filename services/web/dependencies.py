@@ -78,9 +78,13 @@ async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) ->
             )
             if loaded:
                 row, user = loaded
-                clients = list(await web_service.clients_for(db, user))
+                # Detached copies: an error page rendered after the transaction rolled
+                # back must still be able to read them.
+                clients = [
+                    Client(**c.model_dump()) for c in await web_service.clients_for(db, user)
+                ]
                 viewer = Viewer(
-                    user=user,
+                    user=User(**user.model_dump()),
                     csrf_token=row.csrf_token,
                     session_id=sid,
                     clients=clients,
