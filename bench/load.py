@@ -52,7 +52,7 @@ def serve(target: str, env: dict[str, str] | None = None, *, factory: bool = Tru
            "--log-level", "warning"]
     if factory:
         cmd.append("--factory")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},  # noqa: S603
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -122,7 +122,7 @@ def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: floa
     cmd = [wrk, "-t2", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency", url]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout  # noqa: S603
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def pct(label: str) -> float:

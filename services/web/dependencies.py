@@ -20,7 +20,6 @@ from shared.auth import Role, Scope, mint_service_token
 from shared.db import SessionDep
 from shared.errors import DomainError, Forbidden
 
-
 _MINTED: dict[tuple[object, ...], tuple[float, str]] = {}
 
 
