@@ -34,28 +34,50 @@ def run() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         _migrate(url)
-        env = {"DATABASE_URL": url, "BALISE_SECRET_KEY": SECRET, "BALISE_VAR_DIR": tmp,
-               "LOG_LEVEL": "WARNING", "REDIS_URL": ""}
-        token = mint_service_token(SECRET, subject="1", kind="user", role="strategist",
-                                   client_ids=[1], ttl=3600)
+        env = {
+            "DATABASE_URL": url,
+            "BALISE_SECRET_KEY": SECRET,
+            "BALISE_VAR_DIR": tmp,
+            "LOG_LEVEL": "WARNING",
+            "REDIS_URL": "",
+        }
+        token = mint_service_token(
+            SECRET, subject="1", kind="user", role="strategist", client_ids=[1], ttl=3600
+        )
         headers = {"Authorization": f"Bearer {token}"}
         with serve("bench.bare:create_app") as bare_url:
             bare = measure(f"{bare_url}/bare", concurrency=CONCURRENCY, seconds=SECONDS)
-        print(f"   bare FastAPI endpoint: {bare.rps:.0f} req/s, p50 {bare.p50_ms:.1f} ms, "
-              f"p99 {bare.p99_ms:.1f} ms ({bare.tool}, {CONCURRENCY} connections)")
+        print(
+            f"   bare FastAPI endpoint: {bare.rps:.0f} req/s, p50 {bare.p50_ms:.1f} ms, "
+            f"p99 {bare.p99_ms:.1f} ms ({bare.tool}, {CONCURRENCY} connections)"
+        )
         for svc in ("ingest", "benchmark", "planner"):
             with serve(f"services.{svc}.app:create_app", env) as svc_url:
-                res = measure(f"{svc_url}/v1/jobs?client_id=1", headers,
-                              concurrency=CONCURRENCY, seconds=SECONDS)
+                res = measure(
+                    f"{svc_url}/v1/jobs?client_id=1",
+                    headers,
+                    concurrency=CONCURRENCY,
+                    seconds=SECONDS,
+                )
             assert res.errors == 0, f"{svc}: {res.errors} errors under load"
-            figures.append(Figure(
-                name=f"backend_get_{svc}_rps", value=round(res.rps, 1), unit="req/s",
-                baseline=round(bare.rps, 1), target=">=0.5",
-                note=f"p50 {res.p50_ms:.1f} ms, p99 {res.p99_ms:.1f} ms vs bare p99 "
-                     f"{bare.p99_ms:.1f} ms; {res.requests} requests, 0 errors ({res.tool})",
-            ))
-            figures.append(Figure(
-                name=f"backend_get_{svc}_p99", value=round(res.p99_ms, 1), unit="ms",
-                baseline=round(bare.p99_ms, 1), target="<=250ms",
-            ))
+            figures.append(
+                Figure(
+                    name=f"backend_get_{svc}_rps",
+                    value=round(res.rps, 1),
+                    unit="req/s",
+                    baseline=round(bare.rps, 1),
+                    target=">=0.5",
+                    note=f"p50 {res.p50_ms:.1f} ms, p99 {res.p99_ms:.1f} ms vs bare p99 "
+                    f"{bare.p99_ms:.1f} ms; {res.requests} requests, 0 errors ({res.tool})",
+                )
+            )
+            figures.append(
+                Figure(
+                    name=f"backend_get_{svc}_p99",
+                    value=round(res.p99_ms, 1),
+                    unit="ms",
+                    baseline=round(bare.p99_ms, 1),
+                    target="<=250ms",
+                )
+            )
     return figures

@@ -43,17 +43,42 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(target: str, env: dict[str, str] | None = None, *, factory: bool = True,
-          ready_path: str = "/healthz", timeout: float = 60) -> Iterator[str]:
+def serve(
+    target: str,
+    env: dict[str, str] | None = None,
+    *,
+    factory: bool = True,
+    ready_path: str = "/healthz",
+    timeout: float = 60,
+) -> Iterator[str]:
     """Run ``target`` (module:attr) under uvicorn; yield its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-           "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-           "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if factory:
         cmd.append("--factory")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -78,8 +103,14 @@ def serve(target: str, env: dict[str, str] | None = None, *, factory: bool = Tru
             proc.kill()
 
 
-async def _aiohttp_load(url: str, headers: dict[str, str], concurrency: int, seconds: float,
-                        method: str = "GET", body: bytes | None = None) -> LoadResult:
+async def _aiohttp_load(
+    url: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    method: str = "GET",
+    body: bytes | None = None,
+) -> LoadResult:
     import aiohttp
 
     latencies: list[float] = []
@@ -138,12 +169,24 @@ def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: floa
     if errors_m:
         errors += sum(int(g) for g in errors_m.groups())
     total = re.search(r"(\d+) requests in", out)
-    return LoadResult(rps=rps, p50_ms=pct("50"), p99_ms=pct("99"), errors=errors,
-                      requests=int(total.group(1)) if total else 0, tool="wrk")
+    return LoadResult(
+        rps=rps,
+        p50_ms=pct("50"),
+        p99_ms=pct("99"),
+        errors=errors,
+        requests=int(total.group(1)) if total else 0,
+        tool="wrk",
+    )
 
 
-def measure(url: str, headers: dict[str, str] | None = None, *, concurrency: int = 50,
-            seconds: float = 5.0, warmup: float = 1.0) -> LoadResult:
+def measure(
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    concurrency: int = 50,
+    seconds: float = 5.0,
+    warmup: float = 1.0,
+) -> LoadResult:
     """Bounded load on one URL (loopback only)."""
     assert url.startswith("http://127.0.0.1"), "loads target loopback only"
     headers = headers or {}
