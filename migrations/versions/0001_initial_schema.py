@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:12:24.932319
+Create Date: 2026-11-28 00:30:30.241874
 """
 
 from collections.abc import Sequence
