@@ -76,10 +76,12 @@ class Stub:
         self._routes[(method.upper(), path)] = handler
         return self
 
-    def client(self, timeout: float | None = None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), timeout=timeout or 5.0
-        )
+    def client(self, timeout: float | None = None, time_out_first: int = 0) -> httpx.AsyncClient:
+        """A client reaching this stub; the first ``time_out_first`` calls time out."""
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self.app)
+        if time_out_first:
+            transport = TimingOut(transport, time_out_first)
+        return httpx.AsyncClient(transport=transport, timeout=timeout or 5.0)
 
     def paths(self) -> list[str]:
         return [c.path for c in self.calls]
@@ -108,6 +110,22 @@ class Stub:
         if reply.raw is not None:
             return Response(reply.raw, reply.status, headers=reply.headers)
         return JSONResponse(reply.body, reply.status, headers=reply.headers)
+
+
+class TimingOut(httpx.AsyncBaseTransport):
+    """Wraps a transport so its first calls raise a read timeout (and are recorded)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, count: int) -> None:
+        self.inner = inner
+        self.left = count
+        self.timeouts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.left:
+            self.left -= 1
+            self.timeouts += 1
+            raise httpx.ReadTimeout("stub: read timed out", request=request)
+        return await self.inner.handle_async_request(request)
 
 
 class Sleeps:
