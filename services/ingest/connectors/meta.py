@@ -100,18 +100,28 @@ class GraphConnector(HttpConnector):
             raise ProviderError("unexpected answer", provider=self.provider)
         return body
 
+    #: Graph may hand out an empty page that still carries ``next``; this many in a row
+    #: end the listing, so a filtered edge cannot be walked page after empty page.
+    max_empty_pages = 2
+
     async def pages(
         self, creds: Credentials, path: str, params: dict[str, Any]
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's ``data`` until ``paging.next`` is absent; stop early by breaking."""
         url: str = self.url(path)
         query: dict[str, Any] | None = params
+        empty = 0
         while True:
             body = await self.get(creds, url, query)
             self.report.pages += 1
-            yield list(body.get("data") or [])
+            data = list(body.get("data") or [])
+            yield data
+            empty = 0 if data else empty + 1
             next_url = (body.get("paging") or {}).get("next")
             if not next_url:
+                return
+            if empty >= self.max_empty_pages:
+                self.empty(f"{path}: stopped after {empty} empty pages that still had a next link")
                 return
             url, query = rebase(next_url, self.base_url), None
 

@@ -338,3 +338,17 @@ async def test_public_posts_read_the_posts_edge_without_insights() -> None:
     posts = await collect(fb.public_posts(Credentials(access_token="T"), "cafeboreal", MARCH))
     assert len(stub.calls) == 1 and len(posts) == 1
     assert posts[0].metrics == {"reactions": 19, "comments": 0, "shares": 0, "engagements": 19}
+
+
+async def test_empty_pages_with_a_next_link_do_not_go_on_forever() -> None:
+    empty_page = {
+        "data": [],
+        "paging": {"next": f"https://graph.facebook.com/v27.0/{PAGE}/published_posts?after=X"},
+    }
+    stub = Stub().on("GET", POSTS, Reply(200, empty_page))
+    fb = connector(stub)
+    assert await collect(fb.posts(CREDS, MARCH)) == []
+    assert len(stub.calls) == 2
+    assert fb.report.empty_answers[0].endswith(
+        "stopped after 2 empty pages that still had a next link"
+    )
