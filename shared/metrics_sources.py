@@ -286,7 +286,8 @@ SOURCES: dict[str, tuple[SourceField, ...]] = {
         _f("plausible", "query.pageviews", PLAUSIBLE),
     ),
     "conversions": (
-        _f("ga4", "runReport.keyEvents", GA4),
+        _f("ga4", "runReport.keyEvents", GA4, "key events, called conversions before 2024"),
+        _f("ga4", "runReport.conversions", "ga4 data v1beta until 2024", "renamed keyEvents"),
         _f("matomo", "VisitsSummary.get.nb_visits_converted", MATOMO),
         _f("matomo", "Referrers.getReferrerType.nb_visits_converted", MATOMO),
         _f("matomo", "Referrers.getSocials.nb_visits_converted", MATOMO),
@@ -365,6 +366,14 @@ REPLACES: dict[str, tuple[SourceField, ...]] = {
             _META_RETIRED_2025,
             "page_insights.page_daily_unfollows_unique",
             "Meta names no alternative; the daily unfollows are the closest current count",
+        ),
+    ),
+    "conversions": (
+        _r(
+            "ga4",
+            "runReport.conversions",
+            "ga4 data api, renamed key events in 2024",
+            "runReport.keyEvents",
         ),
     ),
     "engagements": (

@@ -17,6 +17,7 @@ the key); ``extra["property_id"]``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +26,7 @@ import httpx
 
 from services.ingest.connectors._common import number, social_network
 from services.ingest.connectors._google import GoogleConnector
+from services.ingest.connectors._retired import MetricRetirement
 from services.ingest.connectors.base import Credentials, FetchWindow, ProviderError
 from shared import metrics_catalogue
 from shared.schemas.ingest import (
@@ -39,16 +41,28 @@ TOTALS = ("sessions", "engagedSessions", "totalUsers", "screenPageViews", "keyEv
 BREAKDOWN = ("sessions", "engagedSessions", "keyEvents")
 SOCIAL_GROUPS = ("Organic Social", "Paid Social")
 PAGE_SIZE = 10_000
+_INVALID_METRIC = re.compile(r"Field (\w+) is not a valid metric")
 
 
 class GA4Connector(GoogleConnector):
     provider = "ga4_data_api"
     network = Network.ga4
 
-    def __init__(self, http: httpx.AsyncClient, *, page_size: int = PAGE_SIZE, **kw: Any) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        page_size: int = PAGE_SIZE,
+        totals: tuple[str, ...] = TOTALS,
+        breakdown: tuple[str, ...] = BREAKDOWN,
+        **kw: Any,
+    ) -> None:
         super().__init__(http, **kw)
         self.page_size = page_size
+        self.totals = totals
+        self.breakdown = breakdown
         self.fields = metrics_catalogue.field_map(self.network.value)
+        self.retirement = MetricRetirement(self.network, self.report)
 
     @staticmethod
     def _property(creds: Credentials) -> str:
@@ -78,23 +92,35 @@ class GA4Connector(GoogleConnector):
         metrics: tuple[str, ...],
         dimension_filter: dict[str, Any] | None = None,
     ) -> AsyncIterator[tuple[dict[str, str], dict[str, float | None]]]:
-        """Every row of one runReport, paged with offset/limit up to rowCount."""
+        """Every row of one runReport, paged with offset/limit up to rowCount.
+
+        A metric the API calls "not a valid metric" (``conversions`` became ``keyEvents``)
+        is replaced by the catalogue's successor and noted, not allowed to fail the report.
+        """
         url = f"{self.base_url}/{self.api_version}/properties/{self._property(creds)}:runReport"
+        asked = self.retirement.current(list(metrics), "runReport")
         offset = 0
-        while True:
+        while asked:
             request: dict[str, Any] = {
                 "dateRanges": [
                     {"startDate": window.start.isoformat(), "endDate": window.end.isoformat()}
                 ],
                 "dimensions": [{"name": d} for d in dimensions],
-                "metrics": [{"name": m} for m in metrics],
+                "metrics": [{"name": m} for m in asked],
                 "limit": self.page_size,
                 "offset": offset,
                 "returnPropertyQuota": True,
             }
             if dimension_filter:
                 request["dimensionFilter"] = dimension_filter
-            body = await self.call(creds, "POST", url, json=request)
+            try:
+                body = await self.call(creds, "POST", url, json=request)
+            except ProviderError as exc:
+                refused = [m for m in _INVALID_METRIC.findall(str(exc)) if m in asked]
+                if exc.status != 400 or offset or not refused:
+                    raise
+                asked = self.retirement.retire(refused, asked, "runReport", str(exc))
+                continue
             self.report.pages += 1
             if body.get("propertyQuota"):
                 self.report.rate_limit["propertyQuota"] = body["propertyQuota"]
@@ -121,7 +147,7 @@ class GA4Connector(GoogleConnector):
     ) -> AsyncIterator[DailyMetricRecord]:
         account = self._account(creds)
         found = False
-        async for dims, mets in self.run_report(creds, window, ["date"], TOTALS):
+        async for dims, mets in self.run_report(creds, window, ["date"], self.totals):
             day = self._day(dims.get("date", ""))
             for name, value in mets.items():
                 if day is None or value is None:
@@ -162,7 +188,7 @@ class GA4Connector(GoogleConnector):
 
         found = False
         async for dims, mets in self.run_report(
-            creds, window, ["date", "sessionDefaultChannelGroup"], BREAKDOWN
+            creds, window, ["date", "sessionDefaultChannelGroup"], self.breakdown
         ):
             day = self._day(dims.get("date", ""))
             for name, n in mets.items():
@@ -172,7 +198,7 @@ class GA4Connector(GoogleConnector):
 
         social: dict[tuple[dt.date, str, str], float] = defaultdict(float)
         async for dims, mets in self.run_report(
-            creds, window, ["date", "sessionSource", "sessionMedium"], BREAKDOWN
+            creds, window, ["date", "sessionSource", "sessionMedium"], self.breakdown
         ):
             day = self._day(dims.get("date", ""))
             if day is None:
@@ -196,7 +222,7 @@ class GA4Connector(GoogleConnector):
             }
         }
         async for dims, mets in self.run_report(
-            creds, window, ["date", "landingPage"], BREAKDOWN, only_social
+            creds, window, ["date", "landingPage"], self.breakdown, only_social
         ):
             day = self._day(dims.get("date", ""))
             for name, n in mets.items():

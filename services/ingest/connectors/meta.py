@@ -27,14 +27,13 @@ import httpx
 
 from services.ingest.connectors._common import rebase
 from services.ingest.connectors._http import HttpConnector
+from services.ingest.connectors._retired import MetricRetirement, mentioned
 from services.ingest.connectors.base import (
     AuthExpired,
     Credentials,
     ProviderError,
     RateLimited,
 )
-from shared import metrics_catalogue
-from shared.schemas.ingest import RetiredMetricNote
 
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613})
 _USAGE_KEYS = ("call_count", "total_time", "total_cputime")
@@ -51,17 +50,13 @@ def _load(header: str | None) -> Any:
         return None
 
 
-def _mentions(message: str, name: str) -> bool:
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
-
-
 def rejected_metrics(message: str, requested: list[str]) -> list[str]:
     """Which of the requested metrics an "invalid metric" error names (may be none)."""
     allowed = _ALLOWED_LIST.search(message)
     if allowed:
         names = {n.strip(" .") for n in allowed.group(1).split(",")}
         return [m for m in requested if m not in names]
-    return [m for m in requested if _mentions(message, m)]
+    return mentioned(message, requested)
 
 
 class GraphConnector(HttpConnector):
@@ -74,8 +69,7 @@ class GraphConnector(HttpConnector):
     def __init__(self, http: httpx.AsyncClient, **kw: Any) -> None:
         super().__init__(http, **kw)
         self._throttled_until: dt.datetime | None = None
-        self._dropped: set[str] = set()  # "scope.metric" the API refused
-        self._swaps: dict[str, str] = {}  # "scope.metric" -> replacement metric
+        self.retirement = MetricRetirement(self.network, self.report)
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -216,42 +210,6 @@ class GraphConnector(HttpConnector):
 
     # -- insights with retired metrics ---------------------------------------------------
 
-    def _current(self, wanted: list[str], scope: str) -> list[str]:
-        out: list[str] = []
-        for name in wanted:
-            seen: set[str] = set()
-            while f"{scope}.{name}" in self._swaps and name not in seen:
-                seen.add(name)
-                name = self._swaps[f"{scope}.{name}"]
-            if f"{scope}.{name}" not in self._dropped and name not in out:
-                out.append(name)
-        return out
-
-    def _retire(
-        self, rejected: list[str], metrics: list[str], scope: str, message: str
-    ) -> list[str]:
-        """Drop what the API refused; ask for the catalogue's replacement instead."""
-        for name in rejected:
-            key = f"{scope}.{name}"
-            self._dropped.add(key)
-            known = metrics_catalogue.retired_field(self.network.value, key)
-            replacement = None
-            if known is not None and known.replaced_by:
-                replacement = known.replaced_by.split(".", 1)[1]
-                if f"{scope}.{replacement}" not in self._dropped:
-                    self._swaps[key] = replacement
-                else:
-                    replacement = None
-            self.report.retired_metrics.append(
-                RetiredMetricNote(
-                    network=self.network,
-                    retired=name,
-                    replacement=replacement,
-                    detail=message[:300],
-                )
-            )
-        return self._current(metrics, scope)
-
     async def insights(
         self,
         creds: Credentials,
@@ -267,7 +225,7 @@ class GraphConnector(HttpConnector):
         ``media_insights``…). Metrics the API refused earlier in this run are not asked
         again; their replacements are.
         """
-        metrics = self._current(wanted, scope)
+        metrics = self.retirement.current(wanted, scope)
         while metrics:
             try:
                 body = await self.get(
@@ -289,7 +247,7 @@ class GraphConnector(HttpConnector):
                     rejected = metrics
                 if not rejected:
                     return await self._one_by_one(creds, object_id, metrics, params, scope)
-                metrics = self._retire(rejected, metrics, scope, message)
+                metrics = self.retirement.retire(rejected, metrics, scope, message)
                 continue
             return list(body.get("data") or [])
         return []
@@ -306,7 +264,8 @@ class GraphConnector(HttpConnector):
         data: list[dict[str, Any]] = []
         seen: set[tuple[Any, Any]] = set()
         for name in metrics:
-            if any(key[0] == current for current in self._current([name], scope) for key in seen):
+            current = self.retirement.current([name], scope)
+            if any(key[0] == name_now for name_now in current for key in seen):
                 continue  # its replacement already came with another metric
             for entry in await self.insights(creds, object_id, [name], params, scope=scope):
                 key = (entry.get("name"), entry.get("period"))

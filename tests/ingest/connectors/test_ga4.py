@@ -204,3 +204,43 @@ async def test_server_errors_retried_with_growing_waits_then_given_up() -> None:
     assert caught.value.retryable and caught.value.status == 500
     assert len(stub.calls) == 4  # the first try and 3 retries
     assert sleeps.waits == [0.375, 0.75, 1.5]
+
+
+async def test_retired_conversions_metric_becomes_key_events() -> None:
+    def run(call) -> Reply:
+        if "conversions" in [m["name"] for m in call.json()["metrics"]]:
+            return Reply(400, ERRORS["conversions_not_valid"])
+        return by_dimensions(call)
+
+    stub = Stub().on("POST", RUN, run)
+    ga = connector(stub, totals=("sessions", "conversions"))
+    rows = await collect(ga.daily_metrics(CREDS, MARCH))
+
+    assert [[m["name"] for m in c.json()["metrics"]] for c in stub.calls] == [
+        ["sessions", "conversions"],
+        ["sessions", "keyEvents"],
+    ]
+    (note,) = ga.report.retired_metrics
+    assert (note.network, note.retired, note.replacement) == ("ga4", "conversions", "keyEvents")
+    got = {(r.metric, r.day.isoformat()): r.value for r in rows}
+    assert got[("conversions", "2026-03-02")] == 14 and got[("sessions", "2026-03-02")] == 530
+
+    # the breakdowns of the same run ask for keyEvents straight away
+    stub.calls.clear()
+    ga.breakdown = ("sessions", "conversions")
+    await collect(ga.web_metrics(CREDS, MARCH))
+    assert all(
+        [m["name"] for m in c.json()["metrics"]] == ["sessions", "keyEvents"] for c in stub.calls
+    )
+    assert len(ga.report.retired_metrics) == 1
+
+
+async def test_other_bad_requests_are_not_taken_for_retirements() -> None:
+    bad = {
+        "error": {"code": 400, "message": "Date range is invalid.", "status": "INVALID_ARGUMENT"}
+    }
+    stub = Stub().on("POST", RUN, Reply(400, bad))
+    ga = connector(stub)
+    with pytest.raises(ProviderError, match="Date range is invalid"):
+        await collect(ga.daily_metrics(CREDS, MARCH))
+    assert ga.report.retired_metrics == [] and len(stub.calls) == 1
