@@ -262,7 +262,7 @@ def _explain(r: NetworkRecommendation, ds: Dataset) -> str:
         for c in r.components
     )
     verdict = "recommended" if r.recommended else "not in the top two"
-    return f"{r.network.value}: score {r.score:.2f}, {verdict}. {parts}."
+    return f"{r.network.value}: score {r.score:.2f}, {verdict}. {parts}. Survey: {ds.label()}."
 
 
 def _none() -> KpiDistribution:

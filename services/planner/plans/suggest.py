@@ -76,21 +76,16 @@ async def gather(
     start, end = baseline_window(plan, doc)
     objs = doc.objectives if objectives is None else objectives
 
-    async def one_baseline(o: Objective) -> tuple[str, Baseline | None]:
-        b = await _safe(
+    async def measured() -> dict[str, Baseline | None]:
+        if not objs:
+            return {}
+        rows = await _safe(
             out.degraded,
-            f"baseline of {o.kpi}",
-            ingest.baseline(
-                token,
-                plan.client_id,
-                metric=o.kpi,
-                network=o.network.value if o.network else None,
-                start=start,
-                end=end,
-            ),
-            None,
+            "baselines",
+            ingest.baselines(token, plan.client_id, start=start, end=end),
+            [],
         )
-        return o.id, b
+        return {o.id: pick(rows, o) for o in objs}
 
     async def time_slots() -> list[AccountStats]:
         accounts = await _safe(out.degraded, "accounts", ingest.accounts(token, plan.client_id), [])
@@ -101,18 +96,27 @@ async def gather(
         return []
 
     results = await asyncio.gather(
-        asyncio.gather(*(one_baseline(o) for o in objs)),
+        measured(),
         _safe(out.degraded, "peer benchmark", benchmark.latest(token, plan.client_id), None),
         _safe(out.degraded, "co-creators", benchmark.cocreators(token, plan.client_id), [])
         if with_cocreators
         else nothing(),
         time_slots() if with_slots else nothing(),
     )
-    out.baselines = dict(results[0])
+    out.baselines = results[0]
     out.benchmark = results[1]
     out.cocreators = list(results[2])
     out.stats = list(results[3])
     return out
+
+
+def pick(rows: list[Baseline], o: Objective) -> Baseline | None:
+    """The baseline row of an objective: its KPI on its network (None: across networks)."""
+    net = o.network.value if o.network else None
+    for b in rows:
+        if b.metric == o.kpi and (b.network.value if b.network else None) == net:
+            return b
+    return None
 
 
 def to_value(b: Baseline | None, unit: str) -> BaselineValue | None:

@@ -20,14 +20,15 @@ from services.planner.compute import phases as phase_rules
 from services.planner.compute import trajectory
 from services.planner.plans.models import Plan, PlanVersion
 from services.planner.plans.service import document
+from services.planner.plans.suggest import pick
 from services.planner.tracking.models import KpiState
 from shared.clock import utcnow
 from shared.http import BackendError
+from shared.schemas.ingest import Baseline
 from shared.schemas.planner import (
     KpiPoint,
     KpiProgress,
     KpiStatus,
-    Objective,
     PlanDocument,
     PlanProgress,
 )
@@ -42,24 +43,20 @@ async def _measure(
     token: str,
     plan: Plan,
     doc: PlanDocument,
-    o: Objective,
     day: dt.date,
     degraded: list[str],
-) -> float | None:
+) -> list[Baseline]:
+    """Every KPI over the window of the baseline's length ending on ``day``."""
     start = day - dt.timedelta(days=doc.baseline_window_days - 1)
     try:
-        b = await ingest.baseline(
-            token,
-            plan.client_id,
-            metric=o.kpi,
-            network=o.network.value if o.network else None,
-            start=start,
-            end=day,
-        )
+        return await ingest.baselines(token, plan.client_id, start=start, end=day)
     except BackendError as exc:
-        degraded.append(f"{exc.service}: {o.kpi}: {exc}")
-        return None
-    return b.value
+        degraded.append(f"{exc.service}: {day}: {exc}")
+        return []
+
+
+def _value(b: Baseline | None) -> float | None:
+    return b.value if b is not None else None
 
 
 def checkpoints(start: dt.date, as_of: dt.date, n: int = 6) -> list[dt.date]:
@@ -87,13 +84,15 @@ async def progress(
     degraded: list[str] = []
     objectives = [o for o in doc.objectives]
     days = checkpoints(start, as_of) if series else [as_of]
-    measured = await asyncio.gather(
-        *(_measure(ingest, token, plan, doc, o, d, degraded) for o in objectives for d in days)
+    per_day = (
+        await asyncio.gather(*(_measure(ingest, token, plan, doc, d, degraded) for d in days))
+        if objectives
+        else [[] for _ in days]
     )
     out: list[KpiProgress] = []
     actuals: dict[str, float | None] = {}
-    for i, o in enumerate(objectives):
-        values = measured[i * len(days) : (i + 1) * len(days)]
+    for o in objectives:
+        values = [_value(pick(rows, o)) for rows in per_day]
         actual = values[-1]
         actuals[o.id] = actual
         baseline = o.baseline.value if o.baseline is not None else None

@@ -137,7 +137,9 @@ class PlannerClient(ServiceClient):
         return data
 
     async def revoke_feed(self, token: str, plan_id: int, animator_id: str) -> None:
-        await self.request("DELETE", f"/v1/plans/{plan_id}/animators/{animator_id}/feed", token=token)
+        await self.request(
+            "DELETE", f"/v1/plans/{plan_id}/animators/{animator_id}/feed", token=token
+        )
 
     async def feed(self, token: str) -> tuple[bytes, str]:
         resp = await self.request("GET", f"/v1/feeds/{token}.ics")

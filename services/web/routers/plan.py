@@ -25,6 +25,7 @@ from shared.schemas.planner import AGE_BANDS, ObjectiveKind, PlanVersionPublic
 router = APIRouter(include_in_schema=False)
 
 STEPS = ("audiences", "objectives", "editorial", "roles", "phases", "review")
+STEP_LABELS = ("Audiences", "Objectives", "Editorial line", "Roles", "Phases", "Review")
 KPIS = (
     "followers",
     "follower_growth_pct",
@@ -105,7 +106,11 @@ async def plan_create(
         return render(
             request,
             "plan/index.html",
-            {"plans": p, "form_error": str(exc), "defaults": {"start": period_start, "end": period_end}},
+            {
+                "plans": p,
+                "form_error": str(exc),
+                "defaults": {"start": period_start, "end": period_end},
+            },
             status_code=exc.status or 422,
             block="content",
         )
@@ -137,7 +142,7 @@ async def _builder(
             "doc": v.document,
             "plan": plan.data,
             "step": step,
-            "steps": STEPS,
+            "builder_steps": list(zip(STEPS, STEP_LABELS, strict=True)),
             "suggestions": sug,
             "error": error,
             "editable": v.status == "draft" and viewer.user.role != "client_viewer",
@@ -210,7 +215,9 @@ async def add_item(
         body = body_for(collection, form)
     except Invalid as exc:
         v = await _version_or_404(planner, viewer.token(), vid, client)
-        return await _builder(request, viewer, client, planner, v, step, error=exc.detail, block="step")
+        return await _builder(
+            request, viewer, client, planner, v, step, error=exc.detail, block="step"
+        )
     return await _edit(request, viewer, client, planner, vid, step, "POST", f"/{collection}", body)
 
 
