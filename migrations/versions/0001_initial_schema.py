@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:19:12.338838
+Create Date: 2026-11-28 00:38:34.713557
 """
 
 from collections.abc import Sequence

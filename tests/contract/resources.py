@@ -52,3 +52,20 @@ for _svc in ("ingest", "benchmark", "planner"):
 @factory("planner", "client_id")
 async def _client_id(session: AsyncSession, client_id: int) -> int:
     return client_id
+
+
+@factory("ingest", "account_id")
+async def _account(session: AsyncSession, client_id: int) -> int:
+    from services.ingest.store.models import Account
+
+    account = Account(
+        client_id=client_id,
+        scope_key=str(client_id),
+        owner_kind="client",
+        network="facebook",
+        external_id=f"page-{client_id}",
+    )
+    session.add(account)
+    await session.flush()
+    assert account.id is not None
+    return account.id
