@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from services.ingest.connectors.base import FetchWindow
+from shared.schemas.ingest import DailyMetricRecord, WebMetricRecord
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -171,6 +172,19 @@ def rebase(next_url: str, base_url: str, *, drop: tuple[str, ...] = ("access_tok
         [(k, v) for k, v in parse_qsl(link.query, keep_blank_values=True) if k not in drop]
     )
     return f"{base.scheme}://{base.netloc}{path}" + (f"?{query}" if query else "")
+
+
+def as_total(row: DailyMetricRecord) -> WebMetricRecord:
+    """A property's daily total as the ``total`` row of its web metrics."""
+    return WebMetricRecord(
+        account=row.account,
+        day=row.day,
+        dimension="total",
+        dimension_value="total",
+        metric=row.metric,
+        value=row.value,
+        source=row.source,
+    )
 
 
 # --- social networks as web-analytics sources -------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from services.ingest.connectors._common import number, social_network
+from services.ingest.connectors._common import as_total, number, social_network
 from services.ingest.connectors._http import HttpConnector
 from services.ingest.connectors.base import AuthExpired, Credentials, FetchWindow, ProviderError
 from shared import metrics_catalogue
@@ -183,6 +183,8 @@ class MatomoConnector(HttpConnector):
         self, creds: Credentials, window: FetchWindow
     ) -> AsyncIterator[WebMetricRecord]:
         account = self._account(creds)
+        async for row in self.daily_metrics(creds, window):
+            yield as_total(row)  # the audit reads the property's totals beside its breakdowns
         everything = {**self._range(window), "filter_limit": -1}
         # Keyed sums: two rows can land on one value (Matomo's "Twitter" and "X" are both
         # x; two entry-page labels can share a URL) and every metric here is additive.

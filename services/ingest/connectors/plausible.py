@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from services.ingest.connectors._common import number, retry_after, social_network
+from services.ingest.connectors._common import as_total, number, retry_after, social_network
 from services.ingest.connectors._http import HttpConnector
 from services.ingest.connectors.base import (
     AuthExpired,
@@ -168,6 +168,8 @@ class PlausibleConnector(HttpConnector):
         self, creds: Credentials, window: FetchWindow
     ) -> AsyncIterator[WebMetricRecord]:
         account = self._account(creds)
+        async for row in self.daily_metrics(creds, window):
+            yield as_total(row)  # the audit reads the property's totals beside its breakdowns
         social = [["is", "visit:channel", SOCIAL_CHANNELS]]
         # Several sources can name one network ("Facebook", "m.facebook.com"): their visits
         # add up, their unique visitors would not, so that report sums visits only.

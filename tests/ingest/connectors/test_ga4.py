@@ -120,8 +120,14 @@ async def test_breakdowns_by_channel_source_network_and_social_landing_page() ->
     ga = connector(stub)
     rows = await collect(ga.web_metrics(CREDS, MARCH))
 
-    assert len(stub.calls) == 3
-    landing = stub.calls[2].json()
+    dims = [[d["name"] for d in c.json()["dimensions"]] for c in stub.calls]
+    assert dims == [
+        ["date"],
+        ["date", "sessionDefaultChannelGroup"],
+        ["date", "sessionSource", "sessionMedium"],
+        ["date", "landingPage"],
+    ]
+    landing = stub.calls[3].json()
     assert landing["dimensionFilter"] == {
         "filter": {
             "fieldName": "sessionDefaultChannelGroup",
@@ -140,7 +146,9 @@ async def test_breakdowns_by_channel_source_network_and_social_landing_page() ->
     assert got[("social_network", "youtube", "sessions", "2026-03-01")] == 3
     assert not any(k[0] == "social_network" and k[1] in ("google", "bing") for k in got)
     assert got[("social_landing_page", "/boutique/yirgacheffe", "sessions", "2026-03-02")] == 96
+    assert got[("total", "total", "sessions", "2026-03-02")] == 530
     assert {r.dimension for r in rows} == {
+        "total",
         "channel_group",
         "source_medium",
         "social_network",
@@ -231,7 +239,7 @@ async def test_retired_conversions_metric_becomes_key_events() -> None:
     await collect(ga.web_metrics(CREDS, MARCH))
     assert all(
         [m["name"] for m in c.json()["metrics"]] == ["sessions", "keyEvents"] for c in stub.calls
-    )
+    ), "totals and breakdowns alike"
     assert len(ga.report.retired_metrics) == 1
 
 

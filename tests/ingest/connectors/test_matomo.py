@@ -95,13 +95,18 @@ async def test_channels_social_networks_and_their_landing_pages() -> None:
 
     forms = [c.form() for c in stub.calls]
     assert [f["method"] for f in forms] == [
+        "VisitsSummary.get",
+        "Actions.get",
         "Referrers.getReferrerType",
         "Referrers.getSocials",
         "Actions.getEntryPageUrls",
     ]
-    assert all(f["filter_limit"] == "-1" for f in forms), "Matomo truncates at 100 rows otherwise"
-    assert forms[2]["segment"] == "referrerType==social" and forms[2]["flat"] == "1"
+    reports = forms[2:]
+    assert all(f["filter_limit"] == "-1" for f in reports), "Matomo truncates at 100 rows otherwise"
+    assert reports[2]["segment"] == "referrerType==social" and reports[2]["flat"] == "1"
     got = {(r.dimension, r.dimension_value, r.metric, r.day.isoformat()): r.value for r in rows}
+    assert got[("total", "total", "sessions", "2026-03-01")] == 1579
+    assert got[("total", "total", "pageviews", "2026-03-03")] == 2655
     assert got[("channel_group", "Social Networks", "sessions", "2026-03-01")] == 233
     assert got[("channel_group", "Search Engines", "engaged_sessions", "2026-03-03")] == 744 - 470
     assert got[("social_network", "facebook", "sessions", "2026-03-01")] == 120

@@ -89,11 +89,17 @@ async def test_channels_social_networks_and_entry_pages() -> None:
     pl = connector(stub)
     rows = await collect(pl.web_metrics(CREDS, MARCH))
 
-    assert len(stub.calls) == 3
+    assert [c.json()["dimensions"] for c in stub.calls] == [
+        ["time:day"],
+        ["time:day", "visit:channel"],
+        ["time:day", "visit:source"],
+        ["time:day", "visit:entry_page"],
+    ]
     social_filter = [["is", "visit:channel", ["Organic Social", "Paid Social"]]]
-    assert stub.calls[1].json()["filters"] == social_filter
     assert stub.calls[2].json()["filters"] == social_filter
+    assert stub.calls[3].json()["filters"] == social_filter
     got = {(r.dimension, r.dimension_value, r.metric, r.day.isoformat()): r.value for r in rows}
+    assert got[("total", "total", "users", "2026-03-01")] == 380
     assert got[("channel_group", "Organic Social", "sessions", "2026-03-02")] == 160
     assert got[("channel_group", "Paid Social", "users", "2026-03-02")] == 27
     assert got[("social_network", "facebook", "sessions", "2026-03-02")] == 120 + 7
