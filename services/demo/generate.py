@@ -24,7 +24,8 @@ from services.demo.records import DemoAccount
 from services.demo.reference import Reference, load_reference
 from services.demo.relays import DemoRelay
 from services.demo.timeline import DEMO_END, TIMEZONE, window_start
-from services.demo.website import PROPERTY_ID, PROPERTY_NAME, WebRow, website_rows
+from services.demo.website import PROPERTY_ID, PROPERTY_NAME, website_data
+from shared.schemas.ingest import DailyMetricRecord, WebMetricRecord
 
 SEED = 20_260_415
 
@@ -35,7 +36,8 @@ class DemoWebsite:
     name: str
     url: str
     collected_from: dt.date
-    rows: list[WebRow]
+    daily: list[DailyMetricRecord]  # the property's daily totals
+    web: list[WebMetricRecord]  # totals as ``total`` rows, and the breakdowns
     timezone: str = TIMEZONE
 
 
@@ -76,7 +78,9 @@ class Demo:
             h.update(b"\n")
 
         feed((self.seed, self.start, self.end, self.client.name, self.client.events))
-        for row in self.client.website.rows:
+        for daily in self.client.website.daily:
+            feed(daily)
+        for row in self.client.website.web:
             feed(row)
         for account in self.all_accounts():
             feed((account.ref, account.url, account.collected_from))
@@ -115,12 +119,14 @@ def generate(seed: int = SEED, end: dt.date = DEMO_END, ref: Reference | None = 
     start = window_start(end)
     accounts, events = client_part.client_accounts(seed, ref, start, end)
     contests = [(e.start, e.days) for e in events if e.kind == "contest"]
+    site = website_data(seed, start, end, contests)
     website = DemoWebsite(
         external_id=PROPERTY_ID,
         name=PROPERTY_NAME,
         url=client_part.WEBSITE,
         collected_from=start,
-        rows=website_rows(seed, start, end, contests),
+        daily=site.daily,
+        web=site.web,
     )
     client = DemoClient(client_part.NAME, client_part.SLUG, website, accounts, events)
     relays = relay_part.relays(seed, ref, end, accounts)

@@ -1,8 +1,19 @@
-"""Loads the demo agency: its staff, its client, and (through each service) its data."""
+"""Loads the demo agency: its staff, its client, and (through each service) its data.
+
+Everything is written in one transaction on the shared database, each service's part
+through that service's own functions: web's clients and users, ingest's account service
+and store loader, the benchmark's peer groups, peers and relays, the planner's draft plan.
+A failure leaves the database as it was (``balise demo`` refuses a non-empty one).
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.demo.generate import Demo, generate
 
 DEMO_CLIENT = {
     "name": "Tourisme Haute-Côte (démo)",
@@ -17,22 +28,69 @@ DEMO_STAFF = [
 ]
 
 
-async def load_all() -> dict[str, Any]:
-    from services.cli import DEMO_PASSWORD, _with_web_session
+async def load_all(database_url: str | None = None, demo: Demo | None = None) -> dict[str, Any]:
+    """Generate the demo and load it into the database at ``database_url`` (default: the
+    configured ``DATABASE_URL``), whose schema must be at head. Returns what was loaded,
+    with the time each part took."""
+    from services.web.config import WebSettings
+    from shared.db import check_schema, create_engine, create_sessionmaker
+
+    url = database_url or WebSettings().database_url
+    engine = create_engine(url)
+    try:
+        await check_schema(engine)
+        async with create_sessionmaker(engine)() as session:
+            summary = await load_into(session, demo)
+            started = time.perf_counter()
+            await session.commit()
+            summary["seconds"]["commit"] = round(time.perf_counter() - started, 2)
+    finally:
+        await engine.dispose()
+    return summary
+
+
+async def load_into(session: AsyncSession, demo: Demo | None = None) -> dict[str, Any]:
+    """Load the demo in ``session``'s transaction (the caller commits)."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = round(now - clock, 2)
+        clock = now
+
+    demo = demo or generate()
+    lap("generate")
+    client_id = await _web_part(session)
+    lap("web")
+    summary: dict[str, Any] = {"client_id": client_id, "users": len(DEMO_STAFF)}
+    summary["plan_id"] = await _planner_part(session, client_id, demo)
+    lap("planner")
+    summary["seconds"] = seconds
+    return summary
+
+
+async def _web_part(session: AsyncSession) -> int:
+    from services.cli import DEMO_PASSWORD
     from services.web import service as web_service
 
-    async def web_part(db: Any) -> dict[str, Any]:
-        client = await web_service.create_client(db, **DEMO_CLIENT)
-        for email, name, role in DEMO_STAFF:
-            await web_service.create_user(
-                db,
-                email=email,
-                name=name,
-                password=DEMO_PASSWORD,
-                role=role,
-                client_ids=[] if role == "admin" else [client.id or 0],
-            )
-        return {"client_id": client.id, "users": len(DEMO_STAFF)}
+    client = await web_service.create_client(session, **DEMO_CLIENT)
+    assert client.id is not None
+    for email, name, role in DEMO_STAFF:
+        await web_service.create_user(
+            session,
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            role=role,
+            client_ids=[] if role == "admin" else [client.id],
+        )
+    return client.id
 
-    summary = await _with_web_session(web_part)
-    return summary
+
+async def _planner_part(session: AsyncSession, client_id: int, demo: Demo) -> int:
+    from services.demo import load_planner
+    from services.demo.plan import plan_draft
+
+    return await load_planner.draft_plan(session, client_id, plan_draft(demo.end), [])

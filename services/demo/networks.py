@@ -42,6 +42,7 @@ class NetworkProfile:
     good_hours: list[float]  # engagement multiplier per local hour
     clicks_per_exposure: dict[str, float] = field(default_factory=dict)
     url: str = ""
+    shows_following: bool = False  # the public profile shows how many accounts it follows
 
     def kind_weights(self) -> list[float]:
         return [k.weight for k in self.kinds]
@@ -133,6 +134,7 @@ PROFILES: dict[str, NetworkProfile] = {
             good_weekdays=LEISURE,
             good_hours=hours((7, 9, 1.05), (10, 16, 0.9), (17, 18, 1.1), (19, 22, 1.3), base=0.8),
             url="https://www.instagram.com/{handle}/",
+            shows_following=True,
         ),
         NetworkProfile(
             network="x",
@@ -158,6 +160,7 @@ PROFILES: dict[str, NetworkProfile] = {
             good_hours=hours((6, 9, 1.25), (10, 13, 1.05), (14, 18, 0.95), base=0.8),
             clicks_per_exposure={"link_clicks": 0.006},
             url="https://x.com/{handle}",
+            shows_following=True,
         ),
         NetworkProfile(
             network="linkedin",
@@ -240,6 +243,7 @@ PROFILES: dict[str, NetworkProfile] = {
             good_hours=hours((19, 23, 1.2), base=0.95),
             clicks_per_exposure={"clicks": 0.012, "link_clicks": 0.004},
             url="https://www.pinterest.ca/{handle}/",
+            shows_following=True,
         ),
         NetworkProfile(
             network="tiktok",
@@ -259,6 +263,7 @@ PROFILES: dict[str, NetworkProfile] = {
             good_weekdays=LEISURE,
             good_hours=hours((18, 22, 1.2), base=0.9),
             url="https://www.tiktok.com/@{handle}",
+            shows_following=True,
         ),
     )
 }

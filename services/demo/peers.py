@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from services.demo.captions import Voice
 from services.demo.engine import simulate
 from services.demo.engine_types import AccountPlan
+from services.demo.networks import PROFILES
 from services.demo.rand import stream
-from services.demo.records import DemoAccount, to_account
+from services.demo.records import DemoAccount, add_following, to_account
 from services.demo.reference import Reference
 
 BACKFILL_DAYS = 60
@@ -127,17 +128,14 @@ SPECS = (
     ),
 )
 
-# Peer groups of the demo client (keys of the peers above).
+# The client's peer group. One group: ingest keys a peer's account by (client, network,
+# id) and one owner, so the same organisation cannot be a peer in two of a client's groups.
 GROUPS = (
     (
-        "Régions touristiques du Québec comparables",
-        "ATR québécoises de taille et de saison comparables à la Haute-Côte.",
-        ("fjord-bleu", "vallee-des-huards", "monts-lumiere", "cote-des-phares"),
-    ),
-    (
-        "Destinations maritimes et nordiques du Canada",
-        "Destinations côtières ou nordiques, au Québec et ailleurs au Canada.",
-        ("fjord-bleu", "cote-des-phares", "baie-d-ardoise", "north-prairie"),
+        "Destinations touristiques régionales comparables",
+        "Organismes de tourisme régionaux du Québec et du Canada, de taille et de saison "
+        "comparables à la Haute-Côte (fictifs).",
+        tuple(spec.key for spec in SPECS),
     ),
 )
 
@@ -200,6 +198,10 @@ def peers(seed: int, ref: Reference, end: dt.date) -> list[DemoPeer]:
     out = []
     for spec in SPECS:
         accounts = [to_account(simulate(seed, plan)) for plan in peer_plans(seed, ref, spec, end)]
+        for account in accounts:
+            if PROFILES[account.network].shows_following:
+                rng = stream(seed, "peer", spec.key, account.network, "follows")
+                add_following(account, rng.randint(150, 900), rng)
         out.append(
             DemoPeer(
                 key=spec.key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from dataclasses import dataclass, field
 
 from services.demo.engine_types import SimAccount
@@ -77,3 +78,23 @@ def to_account(sim: SimAccount) -> DemoAccount:
     return DemoAccount(
         ref=ref, url=url, collected_from=plan.collected_from, daily=daily, posts=posts
     )
+
+
+def add_following(account: DemoAccount, following: int, rng: random.Random) -> None:
+    """The daily following count a public profile shows, from the first collected day."""
+    days = sorted(d.day for d in account.daily if d.metric == "followers")
+    if not days:
+        return
+    source = account.daily[0].source
+    value = following
+    for day in days:
+        account.daily.append(
+            DailyMetricRecord(
+                account=account.ref,
+                metric="following",
+                day=day,
+                value=float(value),
+                source=source,
+            )
+        )
+        value = max(0, value + rng.choice((0, 0, 0, 0, 1, 1, 2, -1)))

@@ -19,8 +19,9 @@ from services.demo import relay_cast as cast
 from services.demo.captions import Voice
 from services.demo.engine import simulate
 from services.demo.engine_types import AccountPlan, FollowerEvent
+from services.demo.networks import PROFILES
 from services.demo.rand import stream
-from services.demo.records import DemoAccount, to_account
+from services.demo.records import DemoAccount, add_following, to_account
 from services.demo.reference import Reference
 
 BACKFILL_DAYS = 45
@@ -109,7 +110,14 @@ def _drafts(rng: random.Random) -> list[_Draft]:
             tier = "mid"
         draft.tier = tier if tier in tiers else rng.choice(tiers)
         tiers.remove(draft.tier)
-    people = [d for d in drafts if d.kind == "person" and d.tier in ("micro", "mid")]
+    # Flagged people show their following count on their main network (mass following).
+    people = [
+        d
+        for d in drafts
+        if d.kind == "person"
+        and d.tier in ("micro", "mid")
+        and PROFILES[d.networks[0]].shows_following
+    ]
     picks = rng.sample(people, k=6)
     for draft, signal in zip(
         picks, ("follower_spike", "mass_following", "engagement_anomaly") * 2, strict=True
@@ -260,6 +268,9 @@ def relays(
         key = f"r{i + 1:02d}-{cast.handle_for(draft.name).removesuffix('_demo')[:20]}"
         plans, following, added = _plans(seed, ref, draft, key, end)
         accounts = [to_account(simulate(seed, plan)) for plan in plans]
+        for account in accounts:
+            if PROFILES[account.network].shows_following:
+                add_following(account, following[account.network], stream(seed, key, "follows"))
         status = "to_contact" if original else status_of.get(draft.name, "to_contact")
         local = stream(seed, "relay", key, "meta")
         relay = DemoRelay(

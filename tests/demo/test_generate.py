@@ -47,7 +47,7 @@ def test_the_window_is_eighteen_months_of_days(demo: Demo):
             assert len(gap) == 3 and not days & gap  # missing, not zero
             expected -= gap
         assert days == expected, account.network
-    web_days = {r.day for r in demo.client.website.rows}
+    web_days = {r.day for r in demo.client.website.web}
     assert len(web_days) == n_days
 
 
@@ -73,7 +73,7 @@ def test_records_use_the_catalogue_and_are_never_empty(demo: Demo):
             assert p.published_at is not None and p.published_at.tzinfo is not None
             assert p.snapshot_date >= local_day(p)
             assert p.source.provider.startswith("demo_")
-    for row in demo.client.website.rows:
+    for row in demo.client.website.web:
         assert row.metric in CATALOGUE
 
 
@@ -209,16 +209,25 @@ def test_captions_are_french_with_hashtags_and_emoji(demo: Demo):
 
 
 def test_website_dimensions_add_up(demo: Demo):
-    by_day = collections.defaultdict(lambda: collections.defaultdict(float))
-    for r in demo.client.website.rows:
-        if r.metric == "sessions":
-            by_day[r.day][r.dimension] += r.value
-    for day, dims in by_day.items():
-        total = dims["total"]
-        assert total > 0
-        assert dims["channel_group"] == total == dims["landing_page"] == dims["source_medium"]
-        assert 0 < dims["social_network"] < total
-        assert dims["social_landing_page"] == dims["social_network"], day
+    """As the GA4 connector stores them: every breakdown sums to the day's total."""
+    sums = collections.defaultdict(lambda: collections.defaultdict(float))
+    for r in demo.client.website.web:
+        sums[(r.day, r.metric)][r.dimension] += r.value
+    daily = {(d.day, d.metric): d.value for d in demo.client.website.daily}
+    assert {m for _d, m in daily} == {
+        "sessions",
+        "engaged_sessions",
+        "users",
+        "pageviews",
+        "conversions",
+    }
+    for (day, metric), dims in sums.items():
+        assert dims["total"] == daily[(day, metric)] > 0
+        if metric in ("users", "pageviews"):
+            continue
+        assert dims["channel_group"] == dims["total"] == dims["source_medium"]
+        assert 0 < dims["social_network"] < dims["total"] or metric == "conversions"
+        assert dims["social_landing_page"] == dims["social_network"], (day, metric)
 
 
 def test_peers_history_starts_the_day_they_were_added(demo: Demo):

@@ -78,6 +78,9 @@ def test_a_few_carry_inauthentic_signals(demo: Demo):
     for relay in demo.relays:
         heavy = max(relay.following.values()) > threshold
         assert heavy == ("mass_following" in relay.signals), relay.key
+    for relay in flagged["mass_following"]:
+        shown = [d.value for d in relay.accounts[0].daily if d.metric == "following"]
+        assert shown and min(shown) > threshold  # the public profile shows it
     for relay in flagged["follower_spike"]:
         series = [v for _d, v in sorted(followers(relay.accounts[0]).items())]
         jumps = [b / a - 1 for a, b in itertools.pairwise(series)]
