@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:12:24.932319
+Create Date: 2026-11-28 00:21:41.148459
 """
 
 from collections.abc import Sequence
@@ -225,6 +225,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'day', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_metric')
     )
+    op.create_table('ingest_web_period_metric',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('dimension', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('dimension_value', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=True),
+    sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['ingest_account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['ingest_source.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'period_start', 'period_end', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_period_metric')
+    )
     op.create_table('web_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -306,6 +322,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_api_token_token_id'))
 
     op.drop_table('web_api_token')
+    op.drop_table('ingest_web_period_metric')
     op.drop_table('ingest_web_metric')
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_post_account_published')

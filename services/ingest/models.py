@@ -11,6 +11,7 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     PostMetricLatest,
     SourceRecord,
     WebMetric,
+    WebPeriodMetric,
 )
 from shared.jobs import JobBase
 

@@ -114,6 +114,30 @@ class ChannelTotalRecord(BaseModel):
     source: Source
 
 
+class WebMetricRecord(BaseModel):
+    """One website metric for one dimension value, on one day or over one period.
+
+    Daily rows (``period_end`` absent or equal to ``day``) are stored one per (property,
+    day, dimension, value, metric). A report that only gives a period aggregate (a GA4 UI
+    export without a date dimension, a Matomo range) sets ``period_end``: it is stored as
+    a period figure and never spread over, or added to, the days.
+    """
+
+    account: AccountRef = Field(description="the web property (ga4, matomo or plausible)")
+    day: dt.date = Field(description="the day, or the first day of the period")
+    period_end: dt.date | None = Field(
+        default=None, description="last day (inclusive) of a period aggregate"
+    )
+    dimension: str = Field(
+        description="total, channel_group, source_medium, social_network, landing_page, "
+        "device, country…"
+    )
+    dimension_value: str = Field(description="e.g. 'Organic Social'; '' for the total")
+    metric: str = Field(description="canonical metric name from the catalogue")
+    value: float
+    source: Source
+
+
 class RetiredMetricNote(BaseModel):
     """A metric the platform retired, met during a sync, and what replaced it."""
 
