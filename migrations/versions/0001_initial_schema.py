@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:21:41.148459
+Create Date: 2026-11-28 00:39:52.213782
 """
 
 from collections.abc import Sequence

@@ -28,7 +28,7 @@ from services.ingest.store.models import (
 )
 from shared.schemas.ingest import Network, Source
 from tests.conftest import new_client_id
-from tests.ingest.factories import daily, post, ref, total, web
+from tests.ingest.records import daily, post, ref, total, web
 
 D0 = dt.date(2026, 1, 1)
 FILE = Source(kind="file", provider="balise_daily_csv", file="daily.csv")
