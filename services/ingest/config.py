@@ -21,3 +21,7 @@ class IngestSettings(ServiceSettings):
         10.0,
         description="How long an API token's introspection answer is cached (revocation lag).",
     )
+    max_upload_bytes: int = Field(
+        512 * 1024 * 1024,
+        description="Largest export file accepted by POST /v1/clients/{id}/imports (bytes).",
+    )
