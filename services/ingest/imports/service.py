@@ -421,3 +421,79 @@ async def mark_failed(db: AsyncSession, imp: Import, message: str) -> None:
     imp.finished_at = utcnow()
     db.add(imp)
     await db.flush()
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+async def resolve_account(db: AsyncSession, client_id: int, ref: str) -> int:
+    """The client's account named by ``ref``: its id, or its platform id or handle."""
+    if ref.isdigit() and await repo.account(db, client_id, int(ref)) is not None:
+        return int(ref)
+    wanted = ref.lstrip("@").casefold()
+    found = [
+        a
+        for a in await repo.known_accounts(db, client_id)
+        if a.external_id.casefold() == wanted or (a.handle or "").lstrip("@").casefold() == wanted
+    ]
+    if not found:
+        raise NotFound(f"The client has no account {ref!r} (give its id, platform id or handle).")
+    if len(found) > 1:
+        raise Invalid(f"{ref!r} names several accounts; give the account's id.")
+    return found[0].id
+
+
+async def import_path(
+    db: AsyncSession,
+    client_id: int,
+    path: Path,
+    *,
+    account: str | None = None,
+    format: str | None = None,
+    created_by: str | None = "cli",
+    progress: pipeline.Progress | None = None,
+) -> tuple[Import, pipeline.Outcome]:
+    """Import a local file at once (the ``balise import`` command), recorded like an
+    upload in the client's import history. The caller commits."""
+    if format is not None and format not in importers.BY_NAME:
+        raise Invalid(f"Unknown format {format!r}; known: {', '.join(sorted(importers.BY_NAME))}.")
+    account_id = await resolve_account(db, client_id, account) if account else None
+    sha, size = await anyio.to_thread.run_sync(file_digest, path)
+    imp = Import(
+        client_id=client_id,
+        file_name=safe_name(path.name),
+        sha256=sha,
+        size=size,
+        format=format,
+        status=ImportStatus.running,
+        account_id=account_id,
+        created_by=created_by,
+    )
+    db.add(imp)
+    await db.flush()
+    outcome = await run(db, imp, path, progress=progress)
+    if outcome.status == "needs_mapping":
+        outcome = pipeline.Outcome(
+            "refused",
+            None,
+            errors=[
+                ImportError_(
+                    row=None,
+                    reason="Balise does not know this file's layout: upload it in the web "
+                    "interface to map its columns (the mapping is then kept for the next file)",
+                )
+            ],
+            errors_total=1,
+        )
+        await finish(db, imp, outcome, None)
+    return imp, outcome
