@@ -65,6 +65,8 @@ async def load_into(session: AsyncSession, demo: Demo | None = None) -> dict[str
     client_id = await _web_part(session)
     lap("web")
     summary: dict[str, Any] = {"client_id": client_id, "users": len(DEMO_STAFF)}
+    summary.update(await _ingest_client_part(session, client_id, demo))
+    lap("ingest")
     summary["plan_id"] = await _planner_part(session, client_id, demo)
     lap("planner")
     summary["seconds"] = seconds
@@ -87,6 +89,36 @@ async def _web_part(session: AsyncSession) -> int:
             client_ids=[] if role == "admin" else [client.id],
         )
     return client.id
+
+
+async def _ingest_client_part(session: AsyncSession, client_id: int, demo: Demo) -> dict[str, Any]:
+    from services.demo import load_ingest
+    from shared.schemas.ingest import OwnerKind
+
+    for account in demo.client.accounts:
+        await load_ingest.register_account(session, client_id, account, OwnerKind.client)
+    site = demo.client.website
+    await load_ingest.register(
+        session,
+        client_id,
+        load_ingest.website_ref(site),
+        url=site.url,
+        timezone=site.timezone,
+        collected_from=site.collected_from,
+        owner_kind=OwnerKind.client,
+    )
+    records = [
+        *load_ingest.account_records(demo.client.accounts),
+        *load_ingest.website_records(site),
+    ]
+    counts = await load_ingest.store_records(session, client_id, records, OwnerKind.client)
+    return {
+        "client_accounts": len(demo.client.accounts) + 1,
+        "client_daily_rows": counts.daily_rows,
+        "client_posts": counts.posts_created,
+        "client_post_metrics": counts.post_metrics,
+        "web_rows": counts.web_rows,
+    }
 
 
 async def _planner_part(session: AsyncSession, client_id: int, demo: Demo) -> int:
