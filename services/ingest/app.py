@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest.accounts.router import router as accounts_router
+from services.ingest.audit.report import router as audit_report_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
 from services.ingest.jobs import registry
@@ -24,7 +25,13 @@ def create_app(
         settings=settings,
         title="Balise ingest API",
         description=__doc__ or "",
-        routers=[jobs_router(IngestJob), accounts_router, stats_router, audit_router],
+        routers=[
+            jobs_router(IngestJob),
+            accounts_router,
+            stats_router,
+            audit_router,
+            audit_report_router,
+        ],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,
