@@ -117,6 +117,16 @@ async def test_audit_page_with_data(db, migrated, var_dir, engine):
         assert [r.xpath("string(td[2])") for r in site] == ["Facebook", "Instagram"]
 
 
+async def test_period_picker_gets_a_fragment(db, migrated, var_dir, engine):
+    async with web_over_ingest(db, migrated, var_dir, engine) as (c, client, _):
+        await seed_client(db, client.id)
+        r = await c.get(f"/c/{client.slug}/analyse", params=MARCH, headers={"HX-Request": "true"})
+        doc = tree(r)
+        assert r.headers["vary"] == "HX-Request"
+        assert not doc.xpath("//header")  # the block alone, not the whole page
+        assert doc.xpath("//div[@id='audit']//ol[@class='findings']/li")
+
+
 async def test_audit_page_in_french(db, migrated, var_dir, engine):
     async with web_over_ingest(db, migrated, var_dir, engine, locale="fr_CA") as (c, client, _):
         await seed_client(db, client.id)
