@@ -21,13 +21,31 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.stats import repository as repo
 from services.ingest.stats.repository import PostGroup
-from services.ingest.store.models import Account
-from shared.schemas.ingest import AccountStats, ContentTypeStat, RateStat, StatsSection
+from shared.schemas.ingest import (
+    AccountStats,
+    ContentTypeStat,
+    Network,
+    RateStat,
+    StatsSection,
+)
+
+
+class AccountLike(Protocol):
+    """An ORM ``Account`` or a lighter :class:`~services.ingest.stats.repository.AccountKey`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def network(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
 
 CHUNK = 1000
 
@@ -77,7 +95,7 @@ def period_days(start: dt.date, end: dt.date) -> int:
 
 async def stats_for(
     session: AsyncSession,
-    accounts: Sequence[Account],
+    accounts: Sequence[AccountLike],
     start: dt.date,
     end: dt.date,
     sections: Sequence[StatsSection] | None = None,
@@ -91,7 +109,7 @@ async def stats_for(
 
 async def _chunk(
     session: AsyncSession,
-    accounts: Sequence[Account],
+    accounts: Sequence[AccountLike],
     start: dt.date,
     end: dt.date,
     sections: Sequence[StatsSection] | None,
@@ -162,7 +180,7 @@ async def _chunk(
         out.append(
             AccountStats(
                 account_id=aid,
-                network=a.network,
+                network=Network(a.network),
                 start=start,
                 end=end,
                 followers_start=f_start,
