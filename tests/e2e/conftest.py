@@ -21,7 +21,7 @@ Fixtures:
   a service that fails to start fails the fixture with the tail of its log.
 * ``stack.seed(fn)``: runs ``async fn(session, stack)`` on the stack's database with a
   committed ``AsyncSession`` (use each service's models or your factories).
-* ``browser`` (session): Chromium from ``/usr/bin/chromium`` through Playwright's sync
+* ``browser`` (module): Chromium from ``/usr/bin/chromium`` through Playwright's sync
   API, headless, never a downloaded browser. Without that binary the e2e tests are skipped
   with the reason, except with ``CI=true`` where they fail.
 * ``page``: a new browser context and page whose ``base_url`` is the web service.
@@ -261,8 +261,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             shutil.rmtree(root / "var", ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(stack: Stack) -> Iterator[Any]:
+    # Module scope, not session: while Playwright's sync API is started it keeps an event
+    # loop marked running on the main thread, which would break every later test that
+    # calls asyncio.run() (Alembic's migrations, for one).
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
