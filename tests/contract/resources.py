@@ -1,0 +1,150 @@
+"""Resources of a tenant, for the tenancy walker.
+
+The walker calls every route of every backend's OpenAPI spec as client A against client
+B's resources. For each path parameter it needs one of B's resources: register a factory
+here, keyed by the parameter's name. A factory receives the test session and B's client
+id and returns the id to put in the path (it creates the resource in B's tenancy).
+
+``BODIES`` gives a request body for operations whose body the generic generator (which
+builds a minimal valid body from the JSON schema) cannot produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+Factory = Callable[[AsyncSession, int], Awaitable[Any]]
+FACTORIES: dict[str, dict[str, Factory]] = {"ingest": {}, "benchmark": {}, "planner": {}, "web": {}}
+BODIES: dict[tuple[str, str, str], Any] = {}
+
+
+def factory(service: str, param: str) -> Callable[[Factory], Factory]:
+    def deco(fn: Factory) -> Factory:
+        FACTORIES[service][param] = fn
+        return fn
+
+    return deco
+
+
+def _job_factory(service: str) -> Factory:
+    async def make(session: AsyncSession, client_id: int) -> str:
+        import importlib
+
+        models = importlib.import_module(f"services.{service}.models")
+        model = getattr(models, f"{service.capitalize()}Job")
+        job = model(name=f"{service}.test", client_id=client_id, status="failed", error="x")
+        session.add(job)
+        await session.flush()
+        return str(job.id)
+
+    return make
+
+
+for _svc in ("ingest", "benchmark", "planner"):
+    FACTORIES[_svc]["job_id"] = _job_factory(_svc)
+
+
+@factory("ingest", "client_id")
+@factory("benchmark", "client_id")
+@factory("planner", "client_id")
+async def _client_id(session: AsyncSession, client_id: int) -> int:
+    return client_id
+
+
+@factory("ingest", "account_id")
+async def _account(session: AsyncSession, client_id: int) -> int:
+    from services.ingest.store.models import Account
+
+    account = Account(
+        client_id=client_id,
+        scope_key=str(client_id),
+        owner_kind="client",
+        network="facebook",
+        external_id=f"page-{client_id}",
+    )
+    session.add(account)
+    await session.flush()
+    assert account.id is not None
+    return account.id
+
+
+# ---------------------------------------------------------------------------- planner
+
+
+async def _planner_version(session: AsyncSession, client_id: int) -> Any:
+    """Client B's plan with one version holding an audience and an animator (cached)."""
+    import datetime as dt
+
+    from services.planner.plans.models import Plan, PlanVersion
+    from shared.schemas.planner import Animator, Audience, PlanDocument
+
+    cached = session.info.get(("planner_version", client_id))
+    if cached is not None:
+        return cached
+    plan = Plan(
+        client_id=client_id,
+        name="B's plan",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+    )
+    session.add(plan)
+    await session.flush()
+    doc = PlanDocument(
+        audiences=[Audience(id="aud-b", name="B")],
+        animators=[Animator(id="ani-b", name="B", hours_per_week=5)],
+    )
+    v = PlanVersion(
+        plan_id=plan.id or 0, client_id=client_id, number=1, document=doc.model_dump(mode="json")
+    )
+    session.add(v)
+    await session.flush()
+    session.info[("planner_version", client_id)] = v
+    return v
+
+
+@factory("planner", "plan_id")
+async def _plan_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).plan_id)
+
+
+@factory("planner", "version_id")
+async def _version_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).id)
+
+
+@factory("planner", "number")
+async def _version_number(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).number)
+
+
+@factory("planner", "item_id")
+async def _item_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "aud-b"
+
+
+@factory("planner", "animator_id")
+async def _animator_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "ani-b"
+
+
+@factory("planner", "export_id")
+async def _export_id(session: AsyncSession, client_id: int) -> int:
+    from services.planner.tracking.models import PlanExport
+
+    v = await _planner_version(session, client_id)
+    row = PlanExport(
+        version_id=v.id,
+        client_id=client_id,
+        format="md",
+        locale="en",
+        filename="b.md",
+        content=b"# B",
+    )
+    session.add(row)
+    await session.flush()
+    return int(row.id or 0)
