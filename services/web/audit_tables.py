@@ -31,6 +31,10 @@ NETWORK_NAMES = {
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+class Ratio(float):
+    """A ratio in a column of mixed figures: shown as a percentage, exported as a number."""
+
+
 @dataclass
 class Column:
     label: str
@@ -333,7 +337,11 @@ def build(report: AuditReport, t: Translator) -> dict[str, Table]:
             (t("Sessions from social networks"), s.social_sessions),
             (t("Share of sessions from social networks"), s.social_share),
         ):
-            website.rows.append([name, label, ch.current, ch.previous, ch.delta_pct])
+            cur, prev = ch.current, ch.previous
+            if ch is s.social_share:
+                cur = Ratio(cur) if cur is not None else None
+                prev = Ratio(prev) if prev is not None else None
+            website.rows.append([name, label, cur, prev, ch.delta_pct])
         for src in s.by_network:
             sources.rows.append(
                 [
@@ -357,7 +365,7 @@ def cell_text(value: Any, kind: str, t: Translator) -> str:
     """A cell as the page shows it ("—" for no data)."""
     if value is None or value == "":
         return "—"
-    if kind == "pct":
+    if kind == "pct" or isinstance(value, Ratio):
         return t.percent(float(value))
     if kind == "int":
         return t.number(float(value), 0)
@@ -375,6 +383,8 @@ def neutralise(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula is prefixed with a quote.
 
     Numbers stay numbers (a negative growth is a number, not text starting with "-")."""
+    if isinstance(value, Ratio):
+        return float(value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

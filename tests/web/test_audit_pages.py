@@ -113,6 +113,8 @@ async def test_audit_page_with_data(db, migrated, var_dir, engine):
         assert any(
             h.endswith(".csv?start=2024-03-01&end=2024-03-31&compare=previous") for h in exports
         )
+        share = doc.xpath("//div[@id='table-website']//tbody/tr")[-1]
+        assert [share.xpath("string(td[3])"), share.xpath("string(td[4])")] == ["10.0%", "5.0%"]
         site = doc.xpath("//div[@id='table-traffic_sources']//tbody/tr")
         assert [r.xpath("string(td[2])") for r in site] == ["Facebook", "Instagram"]
 
