@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -38,6 +39,11 @@ async def test_report_job_renders_a_pdf(engine, make_live_backend):
         body = r.content
         assert body.startswith(b"%PDF")
         assert len(re.findall(rb"/Type /Page\b", body)) >= 4  # findings, account ×2, website
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+        assert "Audit des réseaux sociaux · Tourisme Haute-Côte" in text
+        assert "Aucune publication sur Facebook pendant 24 jours" in " ".join(text.split())
         other = await c.get(f"/v1/clients/{cid}/audit/reports/{job_id}", headers=auth([cid + 1]))
         assert other.status_code == 404
         viewer = auth([cid], role="client_viewer", scope="read")
