@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.web.clients import ServiceClient
+from services.web.clients.ingest_audit import IngestAuditMixin
 
 
-class IngestClient(ServiceClient):
+class IngestClient(IngestAuditMixin, ServiceClient):
     service = "ingest"
