@@ -227,7 +227,8 @@ def reduce_posts(
     eng = posts.engagements[valid]
     fol = posts.followers_at_post[valid]
     with np.errstate(divide="ignore", invalid="ignore"):
-        er = np.where((fol > 0) & ~np.isnan(eng), eng / fol, np.nan)
+        # Followers are a count: under one follower there is no rate to speak of.
+        er = np.where((fol >= 1) & ~np.isnan(eng), eng / fol, np.nan)
     facts.er_median[:] = segment_medians(er, i, n)
     ok = ~np.isnan(er)
     c = np.bincount(i[ok], minlength=n)

@@ -32,12 +32,17 @@ _MENTION = re.compile(r"@\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=[^\W\d_])")
 
-STOP_FR = frozenset(
-    ["au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "où", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "m", "n", "s", "t", "y", "été", "être", "avoir", "fait", "faire", "est", "sont", "a", "ont", "cette", "cet", "comme", "plus", "tout", "tous", "toutes", "très", "bien", "aussi", "ici", "là", "sans", "sous", "entre", "vers", "chez", "donc", "car", "ni", "si"]
-)
-STOP_EN = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "has", "have", "he", "her", "his", "i", "in", "is", "it", "its", "of", "on", "or", "our", "she", "that", "the", "their", "them", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "will", "with", "you", "your", "not", "no", "so", "if", "than", "then", "there", "these", "those", "all", "any", "can", "do", "does", "did", "just", "about", "into", "over", "more", "most", "very", "also", "up", "out", "new"]
-)
+_STOP_FR_TEXT = """au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma
+mais me même mes moi mon ne nos notre nous on ou où par pas pour qu que qui sa se ses son sur ta
+te tes toi ton tu un une vos votre vous c d j l m n s t y été être avoir fait faire est sont a ont
+cette cet comme plus tout tous toutes très bien aussi ici là sans sous entre vers chez donc car
+ni si"""
+_STOP_EN_TEXT = """a an and are as at be been but by for from has have he her his i in is it its of
+on or our she that the their them they this to was we were what when where which who will with
+you your not no so if than then there these those all any can do does did just about into over
+more most very also up out new"""
+STOP_FR = frozenset(_STOP_FR_TEXT.split())
+STOP_EN = frozenset(_STOP_EN_TEXT.split())
 STOP = STOP_FR | STOP_EN
 
 _FR = snowballstemmer.stemmer("french")
@@ -147,8 +152,8 @@ class Relevance:
             cos = dot / (qnorm * dnorm) if dnorm else 0.0
             matched = []
             if dot > 0:
-                for k, ts in kw_terms.items():
-                    share = sum(contrib.get(t, 0.0) for t in ts) / dot
+                for k, kts in kw_terms.items():
+                    share = sum(contrib.get(t, 0.0) for t in kts) / dot
                     if share > 0:
                         matched.append((k, round(share, 4)))
                 matched.sort(key=lambda x: -x[1])
