@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:20:32.393211
+Create Date: 2026-11-28 00:34:34.943575
 """
 
 from collections.abc import Sequence
