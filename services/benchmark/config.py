@@ -24,6 +24,9 @@ class BenchmarkSettings(ServiceSettings):
     ingest_timeout: float = Field(
         30.0, description="Seconds to wait for ingest (bulk statistics can take a while)."
     )
+    ingest_concurrency: int = Field(
+        4, ge=1, le=32, description="Parallel calls to ingest when a job reads many accounts."
+    )
     auth_cache_seconds: float = Field(
         10.0,
         description="How long an API token's introspection answer is cached (revocation lag).",

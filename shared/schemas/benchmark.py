@@ -71,7 +71,7 @@ class ContentTypeShare(BaseModel):
 
     content_type: str
     client_share: float | None = Field(description="share of the client's posts (ratio)")
-    client_engagement_rate: float | None = Field(description="by follower, median per post")
+    client_engagement_rate: float | None = Field(description="by follower, mean over posts")
     peer_share_median: float | None
     peer_engagement_rate_median: float | None
     peers_using: int

@@ -101,7 +101,7 @@ def test_kpis_quartiles_and_ranks_by_hand():
     er = ig["engagement_rate_by_follower"]
     assert er.peer_values["C"] == pytest.approx(0.03)
     assert er.industry and all(x.denominator == "followers" for x in er.industry)
-    assert "median" in er.definition
+    assert "on the day of posting" in er.definition and "ingest: median over posts" in er.definition
     # posts per week: C = 2 + 1
     assert ig["posts_per_week"].peer_values["C"] == 3.0
     # no views KPI on Instagram (not its fair denominator)

@@ -24,6 +24,7 @@ from shared.schemas.ingest import (
     AccountStats,
     PostPublic,
     StatsQuery,
+    StatsSection,
 )
 from shared.schemas.ingest_columns import (
     NDJSON,
@@ -111,13 +112,23 @@ class IngestClient(BackendClient):
     # ------------------------------------------------------------------ statistics
 
     async def stats(
-        self, token: str, account_ids: list[int], start: dt.date, end: dt.date
+        self,
+        token: str,
+        account_ids: list[int],
+        start: dt.date,
+        end: dt.date,
+        sections: list[StatsSection] | None = None,
     ) -> list[AccountStats]:
-        """Period aggregates of many accounts (``POST /v1/stats/accounts``), in batches."""
+        """Period aggregates of many accounts (``POST /v1/stats/accounts``), in batches.
+
+        ``sections=[]`` asks only for the figures and rates (what rescoring needs).
+        """
         out: list[AccountStats] = []
         ids = sorted(set(account_ids))
         for i in range(0, len(ids), STATS_BATCH):
-            query = StatsQuery(account_ids=ids[i : i + STATS_BATCH], start=start, end=end)
+            query = StatsQuery(
+                account_ids=ids[i : i + STATS_BATCH], start=start, end=end, sections=sections
+            )
             resp = await self.request(
                 "POST", "/v1/stats/accounts", token=token, json=query.model_dump(mode="json")
             )
@@ -126,7 +137,7 @@ class IngestClient(BackendClient):
         return out
 
     async def posts(
-        self, token: str, account_id: int, start: dt.date, end: dt.date, limit: int = 500
+        self, token: str, account_id: int, start: dt.date, end: dt.date, limit: int = 200
     ) -> list[PostPublic]:
         """Every post of an account published in ``[start, end]`` (all pages)."""
         out: list[PostPublic] = []

@@ -33,9 +33,9 @@ KPI_DEFINITIONS = {
     "followers": "followers at the end of the period (summed over the owner's accounts)",
     "follower_growth_pct": "(followers at the end − at the start) ÷ followers at the start",
     "posts_per_week": "posts published in the period ÷ weeks in the period",
-    "engagement_rate_by_follower": "median over posts of engagements ÷ followers when posted "
-    "(posts-weighted across an owner's accounts)",
-    "engagement_rate_by_view": "median over posts of engagements ÷ views of the post "
+    "engagement_rate_by_follower": "engagements ÷ followers on the day of posting, averaged "
+    "over posts (posts-weighted across an owner's accounts)",
+    "engagement_rate_by_view": "engagements ÷ the post's views, averaged over posts "
     "(posts-weighted across an owner's accounts)",
 }
 KPI_ORDER = tuple(KPI_DEFINITIONS)
@@ -85,6 +85,20 @@ def _by_network(owner: Owner) -> dict[Network, list[AccountStats]]:
     return out
 
 
+def _definition(kpi: str, client: Owner, peers: Sequence[Owner], net: Network) -> str:
+    """The KPI's definition, with ingest's own statement of the rate's method when given."""
+    base = KPI_DEFINITIONS[kpi]
+    if not kpi.startswith("engagement_rate_by_"):
+        return base
+    for owner in (client, *peers):
+        for s in owner.stats:
+            if s.network == net:
+                r: RateStat = getattr(s, kpi)
+                if r.method:
+                    return f"{base}; ingest: {r.method}"
+    return base
+
+
 def kpi_table(client: Owner, peers: Sequence[Owner]) -> tuple[list[KpiDistribution], list[str]]:
     """Every KPI on every network where the client or a peer has an account."""
     notes: list[str] = []
@@ -119,7 +133,7 @@ def kpi_table(client: Owner, peers: Sequence[Owner]) -> tuple[list[KpiDistributi
                 KpiDistribution(
                     network=net,
                     kpi=kpi,
-                    definition=KPI_DEFINITIONS[kpi],
+                    definition=_definition(kpi, client, peers, net),
                     client_value=client_value,
                     peer_values=values,
                     p25=p25,
@@ -180,7 +194,7 @@ def content_mix(client: Owner, peers: Sequence[Owner]) -> list[ContentMix]:
             ContentMix(
                 network=net,
                 definition="share of the period's posts by content type; engagement rate by "
-                "follower, median per post (posts-weighted across accounts); peers' figures "
+                "follower, mean over posts (posts-weighted across accounts); peers' figures "
                 "are medians over the peers (a peer that never used a type counts 0 % share)",
                 types=entries,
             )

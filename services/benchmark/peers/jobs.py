@@ -38,6 +38,7 @@ async def compute_peer_benchmark(ctx: dict[str, Any], job_id: str) -> Mapping[st
             token,
             ctx["progress"],
             job_id=job_id,
+            concurrency=ctx["settings"].ingest_concurrency,
         )
         await session.commit()
         return {"result_id": row.id, "version": row.version, "kpis": len(row.payload["kpis"])}

@@ -271,6 +271,7 @@ async def compute_result(
     token: str,
     progress: Progress,
     job_id: str | None = None,
+    concurrency: int = 4,
 ) -> BenchmarkResultRow:
     """Read everything from ingest, compute, and store a new version of the result."""
     assert group.id is not None
@@ -307,7 +308,7 @@ async def compute_result(
 
     await progress(45, "reading peers' posts")
     posts_in: list[practices.AccountPosts] = []
-    semaphore = asyncio.Semaphore(4)
+    semaphore = asyncio.Semaphore(concurrency)
 
     async def fetch(acc: PeerAccount) -> None:
         assert acc.ingest_account_id is not None
