@@ -20,6 +20,7 @@ from services.benchmark.config import BenchmarkSettings
 from services.benchmark.jobs import registry
 from services.benchmark.models import BenchmarkJob
 from services.benchmark.peers.router import router as peers_router
+from services.benchmark.relays.router import router as relays_router
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
 
@@ -47,7 +48,7 @@ def create_app(
         settings=settings,
         title="Balise benchmark API",
         description=__doc__ or "",
-        routers=[jobs_router(BenchmarkJob), peers_router],
+        routers=[jobs_router(BenchmarkJob), peers_router, relays_router],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,
