@@ -21,6 +21,7 @@ from services.benchmark.jobs import registry
 from services.benchmark.models import BenchmarkJob
 from services.benchmark.peers.router import router as peers_router
 from services.benchmark.relays.router import router as relays_router
+from services.benchmark.scoring.router import router as scoring_router
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
 
@@ -48,7 +49,7 @@ def create_app(
         settings=settings,
         title="Balise benchmark API",
         description=__doc__ or "",
-        routers=[jobs_router(BenchmarkJob), peers_router, relays_router],
+        routers=[jobs_router(BenchmarkJob), peers_router, relays_router, scoring_router],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,

@@ -33,8 +33,9 @@ registry = JobRegistry(
 )
 
 from services.benchmark.peers import jobs as _peer_jobs  # noqa: E402  (registers its jobs)
+from services.benchmark.scoring import jobs as _scoring_jobs  # noqa: E402
 
-__all__ = ["_peer_jobs", "registry", "worker_settings"]
+__all__ = ["_peer_jobs", "_scoring_jobs", "registry", "worker_settings"]
 
 
 def worker_settings() -> type:
