@@ -226,7 +226,7 @@ def reduce_posts(
 
     eng = posts.engagements[valid]
     fol = posts.followers_at_post[valid]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         # Followers are a count: under one follower there is no rate to speak of.
         er = np.where((fol >= 1) & ~np.isnan(eng), eng / fol, np.nan)
     facts.er_median[:] = segment_medians(er, i, n)
@@ -235,7 +235,7 @@ def reduce_posts(
     s1 = np.bincount(i[ok], weights=er[ok], minlength=n)
     s2 = np.bincount(i[ok], weights=er[ok] ** 2, minlength=n)
     facts.er_posts[:] = c
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         mean = s1 / c
         var = np.maximum(s2 / c - mean**2, 0.0)
         cv = np.sqrt(var) / mean
@@ -278,7 +278,7 @@ def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: Account
     owner = i[1:]
     pairs = np.bincount(owner[pair], minlength=n)
     abs_sum = np.bincount(owner[pair], weights=np.abs(gain[pair]), minlength=n)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         mean_abs = abs_sum / pairs
     spike = (
         pair
@@ -338,7 +338,7 @@ FLAG_NO_RATE = 1024
 
 
 def reach_score(followers: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         s = 100.0 * (np.log10(np.maximum(followers, 1.0)) - 2.0) / 5.0
     return np.where(np.isnan(followers), np.nan, np.clip(s, 0.0, 100.0))
 
@@ -377,7 +377,7 @@ def composite(parts: dict[str, FloatArray], weights: dict[str, float]) -> FloatA
     if num is None or den is None:
         n = next(iter(parts.values())).shape[0] if parts else 0
         return np.full(n, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         return np.where(den > 0, num / den, np.nan)
 
 
@@ -427,7 +427,7 @@ def score(
     acct_bench = np.where(tier >= 0, cohort_bench[safe_c], np.nan)
     acct_bench_kind = np.where(tier >= 0, bench_kind_c[safe_c], 0)
     acct_cohort_size = np.where(tier >= 0, cohort_size[safe_c], 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         rel = rate / acct_bench
         res = np.where(rel > 0, 50.0 + 50.0 * np.log2(rel), 0.0)
     acct_res = np.where(eligible & (acct_bench > 0), np.clip(res, 0.0, 100.0), np.nan)
@@ -477,7 +477,7 @@ def score(
     w = np.where(np.isnan(acct_res), 0.0, np.maximum(fol0, 1.0))
     wsum = np.bincount(rel_idx, weights=w, minlength=r)
     rsum = np.bincount(rel_idx, weights=np.nan_to_num(acct_res) * w, minlength=r)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # results are masked below
         resonance = np.where(wsum > 0, rsum / wsum, np.nan)
 
     auth = np.full(r, np.inf)
