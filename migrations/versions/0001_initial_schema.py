@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:51:10.369477
+Create Date: 2026-11-28 00:56:31.187627
 """
 
 from collections.abc import Sequence
@@ -63,6 +63,7 @@ def upgrade() -> None:
 
     op.create_table('benchmark_relay',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
@@ -78,7 +79,8 @@ def upgrade() -> None:
     sa.Column('scored_run_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ref')
     )
     with op.batch_alter_table('benchmark_relay', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_benchmark_relay_composite'), ['composite'], unique=False)
@@ -271,12 +273,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('website', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['group_id'], ['benchmark_peer_group.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ref')
     )
     with op.batch_alter_table('benchmark_peer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_benchmark_peer_client_id'), ['client_id'], unique=False)

@@ -72,7 +72,7 @@ async def test_benchmark_from_ingest_by_hand(stack, job_context, db):
         assert job.name == JobNames.BENCHMARK_COMPUTE
         progress: list = []
         out = await compute_peer_benchmark(job_context(s, job, progress), job.id)
-        assert out["version"] == 1 and progress[-1][1] == "stored version 1"
+        assert out["version"] == 1 and progress[-1][1] == "storing a new version"
 
         result = (await c.get(f"/v1/benchmarks/{out['result_id']}", headers=h)).json()
         kpis = {(k["network"], k["kpi"]): k for k in result["kpis"]}

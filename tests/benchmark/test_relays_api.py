@@ -45,7 +45,7 @@ async def test_create_registers_in_ingest_and_reads_back(stack, db):
         assert acc["handle"] == "Marie.T"
         account = await db.get(Account, acc["ingest_account_id"])
         assert account.owner_kind == "relay" and account.client_id is None
-        assert account.owner_ref == str(relay["id"])
+        assert account.owner_ref == (await db.get(Relay, relay["id"])).ref
         # the same handle again (any case) is refused and points at the owner
         r = await c.post("/v1/relays", json=_relay("Autre", ("instagram", "marie.t")), headers=h)
         assert r.status_code == 409 and r.json()["relay_id"] == relay["id"]

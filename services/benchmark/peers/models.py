@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
@@ -30,6 +31,12 @@ class Peer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="benchmark_peer_group.id", ondelete="CASCADE", index=True)
     client_id: int = Field(index=True, description="tenant (copied from the group)")
+    ref: str = Field(
+        default_factory=lambda: uuid.uuid4().hex,
+        max_length=32,
+        unique=True,
+        description="the owner reference ingest knows this peer by (set before insert)",
+    )
     name: str = Field(max_length=200)
     website: str | None = Field(default=None, max_length=1000)
     notes: str | None = Field(default=None, max_length=5000)

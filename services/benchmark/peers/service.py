@@ -28,7 +28,7 @@ from services.benchmark.peers.schemas import (
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
-from shared.http import BackendError
+from shared.http import BackendUnavailable
 from shared.schemas.benchmark import BenchmarkResultFull
 from shared.schemas.ingest import (
     SOCIAL_NETWORKS,
@@ -167,6 +167,12 @@ async def add_peer(
     ingest: IngestClient,
     token: str,
 ) -> Peer:
+    """Create a peer with its accounts; ingest is asked to collect them first.
+
+    Ingest is called before this request writes anything: in the embedded mode the
+    services share one SQLite file, and a write transaction held open across the call
+    would lock ingest out of its own write.
+    """
     assert group.id is not None
     peer = Peer(
         group_id=group.id,
@@ -175,13 +181,47 @@ async def add_peer(
         website=body.website,
         notes=body.notes,
     )
+    seen: set[tuple[str, str]] = set()
+    planned: list[PeerAccount] = []
+    for acc in body.accounts:
+        account = _new_account(peer, acc)
+        key = (account.network, account.external_id)
+        if key in seen:
+            raise Conflict(f"The {account.network} account {account.external_id} is listed twice.")
+        seen.add(key)
+        planned.append(account)
+    for account in planned:
+        await _try_register(ingest, token, peer, account)
     session.add(peer)
     await session.flush()
-    for acc in body.accounts:
-        await add_account(session, peer, acc, ingest, token)
+    for account in planned:
+        account.peer_id = peer.id or 0
+        session.add(account)
     group.updated_at = utcnow()
     session.add(group)
+    await session.flush()
     return peer
+
+
+def _new_account(peer: Peer, body: PeerAccountIn) -> PeerAccount:
+    return PeerAccount(
+        peer_id=peer.id or 0,
+        client_id=peer.client_id,
+        network=body.network.value,
+        external_id=(body.external_id or body.handle or "").strip(),
+        handle=body.handle,
+        url=body.url,
+    )
+
+
+async def _try_register(ingest: IngestClient, token: str, peer: Peer, account: PeerAccount) -> None:
+    """Register in ingest; when it is down the account is kept unregistered and the next
+    benchmark computation registers it (collection then starts that day: no history is
+    invented)."""
+    try:
+        account.ingest_account_id = (await _register(ingest, token, peer, account)).id
+    except BackendUnavailable as exc:
+        log.warning("ingest registration of a %s account deferred: %s", account.network, exc)
 
 
 async def update_peer(session: AsyncSession, peer: Peer, body: PeerUpdate) -> None:
@@ -203,31 +243,15 @@ async def add_account(
     ingest: IngestClient,
     token: str,
 ) -> PeerAccount:
-    """Attach an account to a peer and ask ingest to start collecting its public data.
-
-    When ingest is unreachable the account is kept, unregistered; the next benchmark
-    computation registers it (collection then starts that day: no history is invented).
-    """
+    """Attach an account to a peer; ingest registers it first (see :func:`add_peer`)."""
     assert peer.id is not None
-    external_id = (body.external_id or body.handle or "").strip()
-    existing = [a for a in await repo.accounts_of(session, [peer.id])]
-    if any(a.network == body.network and a.external_id == external_id for a in existing):
-        raise Conflict(f"{peer.name} already has the {body.network.value} account {external_id}.")
-    account = PeerAccount(
-        peer_id=peer.id,
-        client_id=peer.client_id,
-        network=body.network.value,
-        external_id=external_id,
-        handle=body.handle,
-        url=body.url,
-    )
-    session.add(account)
-    await session.flush()
-    try:
-        registered = await _register(ingest, token, peer, account)
-        account.ingest_account_id = registered.id
-    except BackendError as exc:
-        log.warning("ingest registration of peer account %s deferred: %s", account.id, exc)
+    account = _new_account(peer, body)
+    existing = await repo.accounts_of(session, [peer.id])
+    if any(a.network == account.network and a.external_id == account.external_id for a in existing):
+        raise Conflict(
+            f"{peer.name} already has the {account.network} account {account.external_id}."
+        )
+    await _try_register(ingest, token, peer, account)
     session.add(account)
     await session.flush()
     return account
@@ -241,7 +265,7 @@ async def _register(
         peer.client_id,
         AccountCreate(
             owner_kind=OwnerKind.peer,
-            owner_ref=str(peer.id),
+            owner_ref=peer.ref,
             network=Network(account.network),
             external_id=account.external_id,
             handle=account.handle,
@@ -283,7 +307,9 @@ async def compute_result(
         if acc.ingest_account_id is None:
             acc.ingest_account_id = (await _register(ingest, token, by_peer[acc.peer_id], acc)).id
             session.add(acc)
-    await session.flush()
+    # Used by the job, which owns the session: commit before reporting progress again,
+    # since in the embedded mode (one SQLite file) a pending write would lock it out.
+    await session.commit()
 
     await progress(15, "reading the client's accounts")
     registered = await ingest.client_accounts(token, group.client_id)
@@ -338,6 +364,7 @@ async def compute_result(
             "an account is added; history beyond what the platform backfills is not invented)."
         )
 
+    await progress(90, "storing a new version")
     version = await repo.next_version(session, group.id)
     now = utcnow()
     row = BenchmarkResultRow(
@@ -371,7 +398,6 @@ async def compute_result(
     row.payload = result.model_dump(mode="json")
     session.add(row)
     await session.flush()
-    await progress(95, f"stored version {version}")
     return row
 
 

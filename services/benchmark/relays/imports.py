@@ -7,8 +7,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.benchmark.clients.ingest import IngestClient
 from services.benchmark.relays import csvio, matching, service
 from services.benchmark.relays import repository as repo
-from services.benchmark.relays.models import RelayTopic
-from services.benchmark.relays.schemas import ImportDuplicate, RelayImportSummary
+from services.benchmark.relays.models import Relay, RelayAccount, RelayTopic
+from services.benchmark.relays.schemas import ImportDuplicate, RelayCreate, RelayImportSummary
 
 EXPORT_PAGE = 2000
 
@@ -57,6 +57,10 @@ async def import_csv(
             "choose on_duplicate=merge or on_duplicate=create (a dry run lists them).",
             duplicates=[d.model_dump() for d in summary.duplicates],
         )
+    # Plan every row, then register every new account in ingest, then write: no write
+    # transaction is open while ingest writes (one SQLite file in the embedded mode).
+    taken: set[tuple[str, str]] = set()
+    plans: list[tuple[Relay, RelayCreate, list[RelayAccount], bool]] = []
     for line, body in parsed.rows:
         target = merge_into.get(line) if on_duplicate == "merge" else None
         if target is not None:
@@ -65,21 +69,39 @@ async def import_csv(
                 (a.network, a.handle_key)
                 for a in (await repo.accounts_of(session, [target])).get(target, [])
             }
-            for acc in body.accounts:
-                if (acc.network.value, matching.handle_key(acc.handle)) not in have:
-                    await service.add_account(session, relay, acc, ingest, token)
-            current = set((await repo.topics_of(session, [target])).get(target, []))
+            extra = [
+                a
+                for a in body.accounts
+                if (a.network.value, matching.handle_key(a.handle)) not in have
+            ]
+            accounts = await service.plan_accounts(session, relay, extra, taken)
+            plans.append((relay, body, accounts, True))
+        else:
+            relay = service.new_relay(body)
+            accounts = await service.plan_accounts(session, relay, body.accounts, taken)
+            plans.append((relay, body, accounts, False))
+    if ingest is not None:
+        for relay, _, accounts, _ in plans:
+            for a in accounts:
+                await service.register(ingest, token, relay, a)
+    for relay, body, accounts, merging in plans:
+        if merging:
+            assert relay.id is not None
+            current = set((await repo.topics_of(session, [relay.id])).get(relay.id, []))
             for t in body.topics:
                 if t not in current:
-                    session.add(RelayTopic(relay_id=target, topic=t))
+                    session.add(RelayTopic(relay_id=relay.id, topic=t))
             for field in ("language", "region", "bio", "email"):
                 if not getattr(relay, field) and getattr(body, field):
                     setattr(relay, field, getattr(body, field))
+            for a in accounts:
+                a.relay_id = relay.id
+                session.add(a)
             session.add(relay)
             await session.flush()
             summary.merged += 1
         else:
-            relay = await service.create(session, body, ingest, token)
+            await service.insert(session, relay, body.topics, accounts)
             summary.created += 1
             summary.created_ids.append(relay.id or 0)
     return summary

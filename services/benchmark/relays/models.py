@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +37,12 @@ class Relay(SQLModel, table=True):
     __tablename__ = "benchmark_relay"
 
     id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(
+        default_factory=lambda: uuid.uuid4().hex,
+        max_length=32,
+        unique=True,
+        description="the owner reference ingest knows this relay by (set before insert)",
+    )
     name: str = Field(max_length=200, index=True)
     kind: str = Field(default=RelayKind.person, max_length=20)
     language: str | None = Field(default=None, max_length=8, description="fr, en, fr-en…")

@@ -39,7 +39,7 @@ from services.benchmark.scoring.models import RelayRelevance, RelayScore
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
-from shared.http import BackendError
+from shared.http import BackendUnavailable
 from shared.schemas.ingest import AccountCreate, Network, OwnerKind
 
 log = logging.getLogger("balise.benchmark.relays")
@@ -185,15 +185,70 @@ async def set_topics(session: AsyncSession, relay_id: int, topics: list[str]) ->
 async def create(
     session: AsyncSession, body: RelayCreate, ingest: IngestClient | None, token: str
 ) -> Relay:
+    """Create a relay; its accounts are registered in ingest before anything is written
+    here (one SQLite file in the embedded mode: a write held open would lock ingest out)."""
+    relay = new_relay(body)
+    planned = await plan_accounts(session, relay, body.accounts)
+    if ingest is not None:
+        for account in planned:
+            await register(ingest, token, relay, account)
+    return await insert(session, relay, body.topics, planned)
+
+
+def new_relay(body: RelayCreate) -> Relay:
     relay = Relay(**body.model_dump(exclude={"topics", "accounts", "kind", "status"}))
     relay.kind = body.kind.value
     relay.status = body.status.value
+    return relay
+
+
+async def plan_accounts(
+    session: AsyncSession,
+    relay: Relay,
+    accounts: Sequence[RelayAccountIn],
+    taken: set[tuple[str, str]] | None = None,
+) -> list[RelayAccount]:
+    """Account rows to insert, checked against the directory (and ``taken`` in a batch)."""
+    out = []
+    taken = taken if taken is not None else set()
+    for body in accounts:
+        key = matching.handle_key(body.handle)
+        if not key:
+            raise Invalid(f"The handle {body.handle!r} has no letters or digits.", field="handle")
+        other = await repo.account_by_handle(session, body.network.value, key)
+        if other is not None:
+            raise Conflict(
+                f"@{body.handle} on {body.network.value} already belongs to relay "
+                f"{other.relay_id}; merge the two relays instead.",
+                relay_id=other.relay_id,
+            )
+        if (body.network.value, key) in taken:
+            raise Conflict(f"@{body.handle} on {body.network.value} is listed twice.")
+        taken.add((body.network.value, key))
+        out.append(
+            RelayAccount(
+                relay_id=relay.id or 0,
+                network=body.network.value,
+                handle=body.handle,
+                handle_key=key,
+                external_id=body.external_id,
+                url=body.url,
+            )
+        )
+    return out
+
+
+async def insert(
+    session: AsyncSession, relay: Relay, topics: list[str], accounts: list[RelayAccount]
+) -> Relay:
     session.add(relay)
     await session.flush()
     assert relay.id is not None
-    await set_topics(session, relay.id, body.topics)
-    for acc in body.accounts:
-        await add_account(session, relay, acc, ingest, token)
+    await set_topics(session, relay.id, topics)
+    for a in accounts:
+        a.relay_id = relay.id
+        session.add(a)
+    await session.flush()
     return relay
 
 
@@ -217,30 +272,13 @@ async def add_account(
     token: str,
 ) -> RelayAccount:
     """Attach an account; ingest is asked to collect its public data (agency-wide)."""
-    key = matching.handle_key(body.handle)
-    if not key:
-        raise Invalid(f"The handle {body.handle!r} has no letters or digits.", field="handle")
-    other = await repo.account_by_handle(session, body.network.value, key)
-    if other is not None:
-        raise Conflict(
-            f"@{body.handle} on {body.network.value} already belongs to relay "
-            f"{other.relay_id}; merge the two relays instead.",
-            relay_id=other.relay_id,
-        )
-    account = RelayAccount(
-        relay_id=relay.id or 0,
-        network=body.network.value,
-        handle=body.handle,
-        handle_key=key,
-        external_id=body.external_id,
-        url=body.url,
-    )
-    session.add(account)
-    await session.flush()
+    (account,) = await plan_accounts(session, relay, [body])
     if ingest is not None:
         await register(ingest, token, relay, account)
+    session.add(account)
     relay.updated_at = utcnow()
     session.add(relay)
+    await session.flush()
     return account
 
 
@@ -251,7 +289,7 @@ async def register(ingest: IngestClient, token: str, relay: Relay, account: Rela
             token,
             AccountCreate(
                 owner_kind=OwnerKind.relay,
-                owner_ref=str(relay.id),
+                owner_ref=relay.ref,
                 network=Network(account.network),
                 external_id=account.external_id or account.handle_key,
                 handle=account.handle,
@@ -259,8 +297,8 @@ async def register(ingest: IngestClient, token: str, relay: Relay, account: Rela
                 url=account.url,
             ),
         )
-    except BackendError as exc:
-        log.warning("ingest registration of relay account %s deferred: %s", account.id, exc)
+    except BackendUnavailable as exc:
+        log.warning("ingest registration of a relay account deferred: %s", exc)
         return
     account.ingest_account_id = registered.id
 

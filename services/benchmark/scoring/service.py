@@ -115,21 +115,13 @@ async def rescore(
     as_of: dt.date | None = None,
     job_id: str | None = None,
 ) -> ScoringRun:
-    """Score every relay, then every client's relevance; store one versioned run."""
-    settings = await get_settings(session)
-    as_of = as_of or (utcnow().date() - dt.timedelta(days=1))
-    run = ScoringRun(
-        settings_version=settings.version,
-        weights=dict(settings.weights),
-        tier_scheme=settings.tier_scheme,
-        window_start=as_of - dt.timedelta(days=E.WINDOW_DAYS - 1),
-        window_end=as_of,
-        job_id=job_id,
-    )
-    session.add(run)
-    await session.flush()
-    assert run.id is not None
+    """Score every relay, then every client's relevance; store one versioned run.
 
+    Used by the rescoring job, which owns ``session``: this function commits between its
+    phases. Progress is reported only while no write is pending, and ingest is called
+    only then: in the embedded mode every service shares one SQLite file, and a write
+    transaction held open would lock out the progress updates and ingest's own writes.
+    """
     await progress(2, "reading the directory")
     relays = list((await session.exec(select(Relay).order_by(col(Relay.id)))).all())
     index = {r.id: i for i, r in enumerate(relays)}
@@ -138,7 +130,9 @@ async def rescore(
         if a.ingest_account_id is None:
             await relay_service.register(ingest, token, relays[index[a.relay_id]], a)
             session.add(a)
-    await session.flush()
+    settings = await get_settings(session)
+    await session.commit()
+    as_of = as_of or (utcnow().date() - dt.timedelta(days=1))
     known = [a for a in accounts if a.ingest_account_id is not None]
     table = E.AccountTable.build(
         [(a.ingest_account_id or 0, index[a.relay_id], a.network) for a in known], len(relays)
@@ -158,20 +152,29 @@ async def rescore(
         tier_scheme=settings.tier_scheme,
         weights={k: v for k, v in settings.weights.items() if k != "relevance"},
     )
-    await progress(65, "writing scores")
+    await progress(65, f"writing the scores and the relevance for {len(themes)} client(s)")
+    run = ScoringRun(
+        settings_version=settings.version,
+        weights=dict(settings.weights),
+        tier_scheme=settings.tier_scheme,
+        window_start=as_of - dt.timedelta(days=E.WINDOW_DAYS - 1),
+        window_end=as_of,
+        job_id=job_id,
+        relays=len(relays),
+    )
+    session.add(run)
+    await session.flush()
+    assert run.id is not None
     rows_of: dict[int, list[int]] = {}
     for row, rel in enumerate(table.relay.tolist()):
         rows_of.setdefault(rel, []).append(row)
     now = utcnow()
     await _write_scores(session, relays, scores, rows_of, run, data, now)
-
-    await progress(80, f"relevance for {len(themes)} client(s)")
     if themes:
         await _relevance(session, relays, scores, themes, data, known, run, settings, now)
-    run.relays = len(relays)
     run.finished_at = utcnow()
     session.add(run)
-    await session.flush()
+    await session.commit()
     await progress(98, f"scored {len(relays)} relays")
     return run
 
