@@ -157,3 +157,47 @@ async def test_compute_enqueues_a_job_and_versions_are_listed(benchmark_api, db)
         assert r.json()["version"] == 2
         groups = (await c.get(f"/v1/clients/{cid}/peer-groups", headers=h)).json()["data"]
         assert groups[0]["latest_result"]["version"] == 2
+
+
+async def test_the_planners_paths(benchmark_api, db):
+    """The planner reads the client's latest result and its co-creators by these paths."""
+    from shared.schemas.benchmark import BenchmarkResult
+
+    cid = new_client_id()
+    h = auth([cid])
+    async with benchmark_api as (app, c):
+        assert (await c.get(f"/v1/clients/{cid}/benchmarks/latest", headers=h)).status_code == 404
+        ids = []
+        for name in ("A", "B"):
+            gid = (
+                await c.post(f"/v1/clients/{cid}/peer-groups", json={"name": name}, headers=h)
+            ).json()["id"]
+            ids.append(gid)
+        for gid, day in ((ids[0], 2), (ids[1], 1)):
+            db.add(
+                BenchmarkResultRow(
+                    client_id=cid,
+                    peer_group_id=gid,
+                    version=1,
+                    start=dt.date(2025, 1, 1),
+                    end=dt.date(2025, 12, 31),
+                    computed_at=dt.datetime(2026, 1, day, tzinfo=dt.UTC),
+                    payload={
+                        "id": 0,
+                        "version": 1,
+                        "client_id": cid,
+                        "peer_group_id": gid,
+                        "start": "2025-01-01",
+                        "end": "2025-12-31",
+                        "computed_at": f"2026-01-0{day}T00:00:00Z",
+                        "kpis": [],
+                    },
+                )
+            )
+        await db.flush()
+        r = await c.get(f"/v1/clients/{cid}/benchmarks/latest", headers=h)
+        latest = BenchmarkResult.model_validate(r.json())
+        assert latest.peer_group_id == ids[0]  # computed last
+        listed = (await c.get(f"/v1/clients/{cid}/benchmarks", headers=h)).json()["data"]
+        assert len(listed) == 2
+        assert (await c.get(f"/v1/clients/{cid}/cocreators", headers=h)).json() == []

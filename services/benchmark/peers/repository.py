@@ -77,3 +77,13 @@ async def next_version(session: AsyncSession, group_id: int) -> int:
     )
     current = (await session.exec(q)).one()
     return int(current or 0) + 1
+
+
+async def client_results(session: AsyncSession, client_id: int) -> Sequence[BenchmarkResultRow]:
+    """Every result of every group of a client, newest computation first."""
+    q = (
+        select(BenchmarkResultRow)
+        .where(BenchmarkResultRow.client_id == client_id)
+        .order_by(col(BenchmarkResultRow.computed_at).desc(), col(BenchmarkResultRow.id).desc())
+    )
+    return (await session.exec(q)).all()

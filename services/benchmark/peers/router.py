@@ -25,6 +25,7 @@ from services.benchmark.peers.schemas import (
 from shared.auth import PrincipalDep, WriterDep
 from shared.clock import utcnow
 from shared.db import SessionDep
+from shared.errors import NotFound
 from shared.jobs import JobNames
 from shared.schemas.benchmark import BenchmarkResultFull
 from shared.schemas.common import JobAccepted, Page
@@ -187,8 +188,6 @@ async def latest_result(
     await service.group_or_404(session, principal, group_id)
     rows = await repo.results_of(session, group_id)
     if not rows:
-        from shared.errors import NotFound
-
         raise NotFound("This group has no benchmark yet; compute one.")
     return service.result_model(rows[0])
 
@@ -209,3 +208,31 @@ async def get_result(
     if kpi:
         result.kpis = [k for k in result.kpis if k.kpi in kpi]
     return result
+
+
+@router.get(
+    "/clients/{client_id}/benchmarks",
+    response_model=Page[ResultSummary],
+    summary="Every benchmark version of a client (all its groups), newest first",
+)
+async def client_results(
+    client_id: int, session: SessionDep, principal: PrincipalDep
+) -> Page[ResultSummary]:
+    principal.require_client(client_id)
+    rows = await repo.client_results(session, client_id)
+    return Page(data=[service.summary(r) for r in rows])
+
+
+@router.get(
+    "/clients/{client_id}/benchmarks/latest",
+    response_model=BenchmarkResultFull,
+    summary="The client's most recently computed benchmark (what a plan starts from)",
+)
+async def client_latest(
+    client_id: int, session: SessionDep, principal: PrincipalDep
+) -> BenchmarkResultFull:
+    principal.require_client(client_id)
+    rows = await repo.client_results(session, client_id)
+    if not rows:
+        raise NotFound("This client has no benchmark yet; compute one.")
+    return service.result_model(rows[0])

@@ -299,6 +299,11 @@ async def shortlist_remove(
     return Response(status_code=204)
 
 
+@router.get(
+    "/clients/{client_id}/cocreators",
+    response_model=list[CoCreatorCandidate],
+    summary="Co-creator candidates (the path the planner reads)",
+)
 @router.get("/clients/{client_id}/co-creators", response_model=list[CoCreatorCandidate])
 async def co_creators(
     client_id: int, session: SessionDep, principal: PrincipalDep
