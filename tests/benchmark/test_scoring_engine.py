@@ -197,3 +197,28 @@ def test_empty_inputs():
     E.reduce_followers(accounts, _daily([]), facts)
     s = E.score(accounts, facts, as_of=AS_OF)
     assert s.composite.shape == (0,)
+
+
+def test_parallel_reduction_equals_the_single_pass():
+    rng = np.random.default_rng(11)
+    n, rows = 3000, 200_000
+    accounts = E.AccountTable.build([(10 + 2 * i, i % 700, "instagram") for i in range(n)], 700)
+    acc = np.sort(rng.choice(accounts.account_id, rows))
+    posts = E.PostColumns(
+        acc,
+        AS_OF - rng.integers(0, 400 * DAY, rows),
+        rng.integers(0, 500, rows).astype(float),
+        rng.integers(0, 30_000, rows).astype(float),
+    )
+    ids = np.repeat(accounts.account_id, 30)
+    days = np.tile(np.arange(AS_OF_DAY - 29, AS_OF_DAY + 1), n)
+    vals = rng.integers(1000, 50_000, n * 30).astype(float)
+    daily = E.DailyColumns(ids, days, vals)
+    one = E.AccountFacts.empty(n)
+    E.reduce_posts(accounts, posts, one, AS_OF)
+    E.reduce_followers(accounts, daily, one)
+    two = E.AccountFacts.empty(n)
+    E.reduce_all(accounts, posts, daily, two, AS_OF, workers=2)
+    for name in one.__dataclass_fields__:
+        a, b = getattr(one, name), getattr(two, name)
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name

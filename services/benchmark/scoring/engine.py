@@ -27,7 +27,7 @@ Definitions (each component is 0–100; NaN means "not scored" and is never read
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,16 +157,16 @@ def _locate(table_ids: IntArray, ids: IntArray) -> tuple[IntArray, np.ndarray]:
     if ids.shape[0] == 0 or n == 0:
         return np.zeros(ids.shape[0], dtype=np.int64), np.zeros(ids.shape[0], dtype=bool)
     if ids.shape[0] > 1 and bool(np.all(ids[1:] >= ids[:-1])):
-        # Ingest streams rows grouped by account: look up each run once.
+        # Ingest streams rows grouped by account: look each run up (and check it) once.
         heads = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         lens = np.diff(np.append(heads, ids.shape[0]))
-        idx = np.repeat(np.searchsorted(table_ids, ids[heads]), lens)
-    else:
-        idx = np.searchsorted(table_ids, ids)
-    inside = idx < n
+        pos = np.searchsorted(table_ids, ids[heads])
+        clipped_h = np.minimum(pos, n - 1)
+        ok = (pos < n) & (table_ids[clipped_h] == ids[heads])
+        return np.repeat(clipped_h, lens), np.repeat(ok, lens)
+    idx = np.searchsorted(table_ids, ids)
     clipped = np.minimum(idx, n - 1)
-    valid = inside & (table_ids[clipped] == ids)
-    return clipped, valid
+    return clipped, (idx < n) & (table_ids[clipped] == ids)
 
 
 # --------------------------------------------------------------------------- per account
@@ -215,25 +215,29 @@ def reduce_posts(
     idx, valid = _locate(accounts.account_id, posts.account_id)
     ts = posts.published_at
     valid &= (ts > as_of - WINDOW_DAYS * DAY) & (ts <= as_of)
-    i = idx[valid]
-    facts.has_posts |= np.bincount(i, minlength=n) > 0
-    facts.posts_window[:] = np.bincount(i, minlength=n)
-    recent = valid & (ts > as_of - ACTIVITY_DAYS * DAY)
-    facts.posts_recent[:] = np.bincount(idx[recent], minlength=n)
+    if bool(valid.all()):  # the usual case: ingest sent exactly what was asked
+        i, t, eng, fol = idx, ts, posts.engagements, posts.followers_at_post
+    else:
+        i, t = idx[valid], ts[valid]
+        eng, fol = posts.engagements[valid], posts.followers_at_post[valid]
+    counts = np.bincount(i, minlength=n)
+    facts.has_posts |= counts > 0
+    facts.posts_window[:] = counts
+    facts.posts_recent[:] = np.bincount(i[t > as_of - ACTIVITY_DAYS * DAY], minlength=n)
     last = np.full(n, -np.inf)
-    np.maximum.at(last, i, ts[valid].astype(np.float64))
+    np.maximum.at(last, i, t.astype(np.float64))
     facts.last_post[:] = np.where(np.isfinite(last), last, np.nan)
 
-    eng = posts.engagements[valid]
-    fol = posts.followers_at_post[valid]
     with np.errstate(all="ignore"):  # results are masked below
         # Followers are a count: under one follower there is no rate to speak of.
         er = np.where((fol >= 1) & ~np.isnan(eng), eng / fol, np.nan)
     facts.er_median[:] = segment_medians(er, i, n)
     ok = ~np.isnan(er)
-    c = np.bincount(i[ok], minlength=n)
-    s1 = np.bincount(i[ok], weights=er[ok], minlength=n)
-    s2 = np.bincount(i[ok], weights=er[ok] ** 2, minlength=n)
+    if not bool(ok.all()):
+        i, er = i[ok], er[ok]
+    c = np.bincount(i, minlength=n)
+    s1 = np.bincount(i, weights=er, minlength=n)
+    s2 = np.bincount(i, weights=er * er, minlength=n)
     facts.er_posts[:] = c
     with np.errstate(all="ignore"):  # results are masked below
         mean = s1 / c
@@ -242,56 +246,133 @@ def reduce_posts(
     facts.er_cv[:] = np.where((c >= ER_UNIFORM_MIN_POSTS) & (mean > 0), cv, np.nan)
 
 
+def _daily_rows(
+    accounts: AccountTable, daily: DailyColumns
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The rows of known accounts with a value, ordered by (account, day)."""
+    idx, valid = _locate(accounts.account_id, daily.account_id)
+    valid &= ~np.isnan(daily.value)
+    if bool(valid.all()):
+        i, day, val = idx, daily.day, daily.value
+    else:
+        i, day, val = idx[valid], daily.day[valid], daily.value[valid]
+    if i.shape[0] > 1:
+        key = i * (1 << 24) + (day - day.min())
+        if not bool(np.all(key[1:] >= key[:-1])):
+            order = np.argsort(key, kind="stable")
+            i, day, val = i[order], day[order], val[order]
+    return i, day, val
+
+
+def _latest(n: int, i: IntArray, val: FloatArray) -> FloatArray:
+    out = np.full(n, np.nan)
+    if i.shape[0]:
+        last = np.flatnonzero(np.concatenate((i[1:] != i[:-1], [True])))
+        out[i[last]] = val[last]
+    return out
+
+
 def reduce_latest(accounts: AccountTable, daily: DailyColumns) -> FloatArray:
     """The latest value of a daily metric per account (NaN where none)."""
-    n = accounts.n
-    out = np.full(n, np.nan)
-    idx, valid = _locate(accounts.account_id, daily.account_id)
-    if not valid.any():
-        return out
-    i, day, val = idx[valid], daily.day[valid], daily.value[valid]
-    ok = ~np.isnan(val)
-    i, day, val = i[ok], day[ok], val[ok]
-    last = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(last, i, day)
-    sel = day == last[i]
-    out[i[sel]] = val[sel]
-    return out
+    i, _, val = _daily_rows(accounts, daily)
+    return _latest(accounts.n, i, val)
 
 
 def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
     """Latest followers and follower-growth spikes from the daily ``followers`` series."""
     n = accounts.n
-    facts.followers[:] = reduce_latest(accounts, daily)
-    idx, valid = _locate(accounts.account_id, daily.account_id)
-    valid &= ~np.isnan(daily.value)
-    i, day, val = idx[valid], daily.day[valid], daily.value[valid]
+    i, day, val = _daily_rows(accounts, daily)
+    facts.followers[:] = _latest(n, i, val)
     if i.shape[0] < 2:
         return
-    key = i * (1 << 24) + (day - day.min())
-    if not bool(np.all(key[1:] >= key[:-1])):
-        order = np.argsort(key, kind="stable")
-        i, day, val = i[order], day[order], val[order]
     pair = (i[1:] == i[:-1]) & (day[1:] - day[:-1] == 1)
     gain = val[1:] - val[:-1]
-    prev = val[:-1]
     owner = i[1:]
-    pairs = np.bincount(owner[pair], minlength=n)
-    abs_sum = np.bincount(owner[pair], weights=np.abs(gain[pair]), minlength=n)
+    # Weights instead of boolean selections: no copies of the (large) series.
+    pairs = np.bincount(owner, weights=pair, minlength=n).astype(np.int64)
+    abs_sum = np.bincount(owner, weights=np.where(pair, np.abs(gain), 0.0), minlength=n)
     with np.errstate(all="ignore"):  # results are masked below
         mean_abs = abs_sum / pairs
-    spike = (
-        pair
-        & (gain >= SPIKE_MIN_GAIN)
-        & (gain > SPIKE_MIN_SHARE * prev)
-        & (gain > SPIKE_MEAN_FACTOR * mean_abs[owner])
-    )
+        spike = pair & (gain >= SPIKE_MIN_GAIN) & (gain > SPIKE_MIN_SHARE * val[:-1])
+    cand = np.flatnonzero(spike)  # few rows: test the account's mean only there
+    cand = cand[gain[cand] > SPIKE_MEAN_FACTOR * mean_abs[owner[cand]]]
     assessed = pairs >= SPIKE_MIN_DAYS
-    counts = np.bincount(owner[spike], minlength=n)
+    counts = np.bincount(owner[cand], minlength=n)
     facts.spikes[:] = np.where(assessed, counts, -1)
     biggest = np.full(n, -np.inf)
-    np.maximum.at(biggest, owner[spike], gain[spike])
+    np.maximum.at(biggest, owner[cand], gain[cand])
     facts.max_spike_gain[:] = np.where(np.isfinite(biggest) & assessed, biggest, np.nan)
+
+
+def _parts(accounts: AccountTable, ids: IntArray, workers: int) -> list[tuple[slice, slice]]:
+    """Account ranges and their rows, when rows are grouped by account (ingest's order)."""
+    n = accounts.n
+    if workers < 2 or n < 2 * workers or ids.shape[0] < 100_000:
+        return [(slice(0, n), slice(0, ids.shape[0]))]
+    if not bool(np.all(ids[1:] >= ids[:-1])):
+        return [(slice(0, n), slice(0, ids.shape[0]))]
+    bounds = [n * k // workers for k in range(workers + 1)]
+    out = []
+    for a0, a1 in zip(bounds[:-1], bounds[1:], strict=True):
+        r0 = int(np.searchsorted(ids, accounts.account_id[a0], "left")) if a0 else 0
+        r1 = int(np.searchsorted(ids, accounts.account_id[a1], "left")) if a1 < n else ids.shape[0]
+        out.append((slice(a0, a1), slice(r0, r1)))
+    return out
+
+
+def _sub(
+    accounts: AccountTable, facts: AccountFacts, a: slice
+) -> tuple[AccountTable, AccountFacts]:
+    """Views of one account range: writes to the sub-facts land in ``facts``."""
+    sub_acc = AccountTable(
+        accounts.account_id[a], accounts.relay[a], accounts.network[a], accounts.n_relays
+    )
+    sub_facts = AccountFacts(**{k: getattr(facts, k)[a] for k in facts.__dataclass_fields__})
+    return sub_acc, sub_facts
+
+
+def reduce_all(
+    accounts: AccountTable,
+    posts: PostColumns,
+    followers: DailyColumns,
+    facts: AccountFacts,
+    as_of: int,
+    workers: int = 2,
+) -> None:
+    """:func:`reduce_posts` and :func:`reduce_followers` over account ranges in threads.
+
+    NumPy releases the GIL in its sorts and arithmetic, so ranges of accounts (rows come
+    grouped by account) are reduced side by side, one per core.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    jobs: list[Callable[[], None]] = []
+    # An empty stream leaves the facts as AccountFacts.empty made them ("no data").
+    post_parts = _parts(accounts, posts.account_id, workers) if posts.account_id.size else []
+    daily_parts = (
+        _parts(accounts, followers.account_id, workers) if followers.account_id.size else []
+    )
+    for a, r in post_parts:
+        sub_acc, sub_facts = _sub(accounts, facts, a)
+        sub_posts = PostColumns(
+            posts.account_id[r],
+            posts.published_at[r],
+            posts.engagements[r],
+            posts.followers_at_post[r],
+        )
+        jobs.append(partial(reduce_posts, sub_acc, sub_posts, sub_facts, as_of))
+    for a, r in daily_parts:
+        sub_acc, sub_facts = _sub(accounts, facts, a)
+        sub_daily = DailyColumns(followers.account_id[r], followers.day[r], followers.value[r])
+        jobs.append(partial(reduce_followers, sub_acc, sub_daily, sub_facts))
+    if len(jobs) <= 2:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(job) for job in jobs]:
+            f.result()
 
 
 # --------------------------------------------------------------------------- scoring

@@ -75,9 +75,7 @@ async def _columns(
                     texts_by.setdefault(aid, []).append(t)
         chunks.append({k: v for k, v in cols.items() if k != "text"})
     posts = E.PostColumns.concat(chunks)
-    facts = E.AccountFacts.empty(accounts.n)
-    E.reduce_posts(accounts, posts, facts, epoch(as_of))
-    del posts, chunks
+    del chunks
     followers: list[dict[str, np.ndarray]] = []
     following: list[dict[str, np.ndarray]] = []
     dq = DailyColumnsQuery(
@@ -88,7 +86,8 @@ async def _columns(
     )
     async for _, cols, extra in ingest.daily_columns(token, dq):
         (following if extra.get("metric") == "following" else followers).append(cols)
-    E.reduce_followers(accounts, E.DailyColumns.concat(followers), facts)
+    facts = E.AccountFacts.empty(accounts.n)
+    E.reduce_all(accounts, posts, E.DailyColumns.concat(followers), facts, epoch(as_of))
     facts.following[:] = E.reduce_latest(accounts, E.DailyColumns.concat(following))
     return Inputs(
         facts,
