@@ -231,7 +231,10 @@ def run() -> list[Figure]:
         d_rate, d_pct = np.load(folder / "duck_rate.npy"), np.load(folder / "duck_pct.npy")
         same_rate = bool(np.allclose(b_rate, d_rate, rtol=1e-9, atol=1e-12))
         same_pct = bool(np.allclose(b_pct, d_pct, rtol=1e-9, atol=1e-9))
-    agree = f"rates {'agree' if same_rate else 'DIFFER'}, ranks {'agree' if same_pct else 'DIFFER'} on {ids.shape[0]:,} scored accounts"
+    agree = (
+        f"rates {'agree' if same_rate else 'DIFFER'}, ranks "
+        f"{'agree' if same_pct else 'DIFFER'} on {ids.shape[0]:,} scored accounts"
+    )
     print(
         f"   Balise: posts to rates, ranks and components {balise['like_for_like']:.2f} s; "
         f"whole run {balise['total']:.2f} s = read+decode {size:.0f} MB stream "

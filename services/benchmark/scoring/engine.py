@@ -26,6 +26,7 @@ Definitions (each component is 0–100; NaN means "not scored" and is never read
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -313,7 +314,7 @@ def _parts(accounts: AccountTable, ids: IntArray, workers: int) -> list[tuple[sl
         return [(slice(0, n), slice(0, ids.shape[0]))]
     bounds = [n * k // workers for k in range(workers + 1)]
     out = []
-    for a0, a1 in zip(bounds[:-1], bounds[1:], strict=True):
+    for a0, a1 in itertools.pairwise(bounds):
         r0 = int(np.searchsorted(ids, accounts.account_id[a0], "left")) if a0 else 0
         r1 = int(np.searchsorted(ids, accounts.account_id[a1], "left")) if a1 < n else ids.shape[0]
         out.append((slice(a0, a1), slice(r0, r1)))
