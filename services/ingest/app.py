@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.ingest.accounts.router import router as accounts_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
+from services.ingest.imports.router import router as imports_router
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
@@ -24,7 +25,13 @@ def create_app(
         settings=settings,
         title="Balise ingest API",
         description=__doc__ or "",
-        routers=[jobs_router(IngestJob), accounts_router, stats_router, audit_router],
+        routers=[
+            jobs_router(IngestJob),
+            accounts_router,
+            stats_router,
+            audit_router,
+            imports_router,
+        ],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,

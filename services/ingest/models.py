@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.ingest.imports.models import ColumnMappingRow, Import  # noqa: F401
 from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
     Account,
     ChannelTotal,
@@ -11,6 +12,7 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     PostMetricLatest,
     SourceRecord,
     WebMetric,
+    WebPeriodMetric,
 )
 from shared.jobs import JobBase
 
