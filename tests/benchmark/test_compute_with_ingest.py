@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -108,4 +109,47 @@ async def test_benchmark_from_ingest_by_hand(stack, job_context, db):
         assert again["version"] == 1 and again["kpis"] == result["kpis"]
         # another tenant cannot read it
         r = await c.get(f"/v1/benchmarks/{out['result_id']}", headers=auth([new_client_id()]))
+        assert r.status_code == 404
+
+
+X_EXPORT = (
+    Path(__file__).resolve().parents[1]
+    / "ingest"
+    / "fixtures"
+    / "tweet_activity_metrics_balisedemo_20260501_20260531_en.csv"
+)
+
+
+async def test_peers_exported_data_goes_through_ingests_import(stack, db):
+    fixture = X_EXPORT
+    cid = new_client_id()
+    h = auth([cid])
+    async with stack() as s:
+        c = s.benchmark
+        gid = (
+            await c.post(f"/v1/clients/{cid}/peer-groups", json={"name": "G"}, headers=h)
+        ).json()["id"]
+        peer = (
+            await c.post(
+                f"/v1/peer-groups/{gid}/peers",
+                json={"name": "Peer X", "accounts": [{"network": "x", "handle": "balisedemo"}]},
+                headers=h,
+            )
+        ).json()
+        acc = peer["accounts"][0]
+        url = f"/v1/peers/{peer['id']}/accounts/{acc['id']}/import"
+        r = await c.post(url, files={"file": (fixture.name, fixture.read_bytes())}, headers=h)
+        assert r.status_code == 202, r.text
+        imp = r.json()
+        # ingest took it for the peer's own account, as an import job
+        assert imp["account_id"] == acc["ingest_account_id"] and imp["client_id"] == cid
+        assert imp["status"] == "queued" and imp["job_id"]
+        other = auth([new_client_id()])
+        r = await c.post(url, files={"file": (fixture.name, fixture.read_bytes())}, headers=other)
+        assert r.status_code == 404
+        r = await c.post(
+            f"/v1/peers/{peer['id']}/accounts/999999/import",
+            files={"file": ("x.csv", b"a,b\n")},
+            headers=h,
+        )
         assert r.status_code == 404

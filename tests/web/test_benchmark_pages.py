@@ -80,6 +80,19 @@ async def test_peer_group_to_benchmark_page(stack):
     rows = soup(page).select("#peers tbody tr")
     assert [r.select_one("td").text.strip() for r in rows] == ["Musée A", "Musée B", "Musée C"]
 
+    # a peer's data exported from another tool goes to ingest's import pipeline
+    form = soup(page).select_one("#peers form[action$='/import']")
+    assert form is not None
+    r = await web.post(
+        form["action"],
+        files={"file": ("bad.csv", b"nothing,here\n1,2\n")},
+        data={"csrf_token": csrf},
+        headers={"HX-Request": "true"},
+    )
+    status = soup(r).select_one(".peer-import")
+    # an unknown layout: ingest keeps it for the column-mapping step, nothing imported yet
+    assert status is not None and "associez ses colonnes" in status.get_text()
+
     # the peers' public data, as ingest collected it; the client's own account
     maker = create_sessionmaker(stack.engine)
     async with maker() as db:

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from shared.auth import Role, mint_service_token
 from shared.http import BackendClient, BackendRejected
+from shared.schemas.imports import ImportPublic
 from shared.schemas.ingest import (
     AccountCreate,
     AccountPublic,
@@ -158,6 +159,31 @@ class IngestClient(BackendClient):
             out.extend(_POSTS.validate_python(items))
             if not cursor:
                 return out
+
+    # ------------------------------------------------------------------ imports
+
+    async def upload_import(
+        self,
+        token: str,
+        client_id: int,
+        filename: str,
+        data: bytes,
+        account_id: int,
+        format: str | None = None,
+    ) -> ImportPublic:
+        """Hand an export file to ingest's import pipeline for one (peer's) account."""
+        form = {"account_id": str(account_id)}
+        if format:
+            form["format"] = format
+        resp = await self.request(
+            "POST",
+            f"/v1/clients/{client_id}/imports",
+            token=token,
+            files={"file": (filename, data)},
+            data=form,
+            timeout=120.0,
+        )
+        return ImportPublic.model_validate_json(resp.content)
 
     # ------------------------------------------------------------------ columnar streams
 

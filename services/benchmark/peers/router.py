@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from services.benchmark.dependencies import IngestDep, ingest_errors
 from services.benchmark.peers import repository as repo
 from services.benchmark.peers import service
+from services.benchmark.peers.models import PeerAccount
 from services.benchmark.peers.schemas import (
     BenchmarkRequest,
     PeerAccountIn,
@@ -25,10 +26,11 @@ from services.benchmark.peers.schemas import (
 from shared.auth import PrincipalDep, WriterDep
 from shared.clock import utcnow
 from shared.db import SessionDep
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound, PayloadTooLarge
 from shared.jobs import JobNames
 from shared.schemas.benchmark import BenchmarkResultFull
 from shared.schemas.common import JobAccepted, Page
+from shared.schemas.imports import ImportPublic
 
 router = APIRouter(prefix="/v1", tags=["peers"])
 
@@ -236,3 +238,50 @@ async def client_latest(
     if not rows:
         raise NotFound("This client has no benchmark yet; compute one.")
     return service.result_model(rows[0])
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@router.post(
+    "/peers/{peer_id}/accounts/{account_id}/import",
+    response_model=ImportPublic,
+    status_code=202,
+    summary="Import a peer's data exported from another tool, into that account (ingest)",
+    description=(
+        "The file goes to ingest's import pipeline for this peer account: the answer is "
+        "ingest's import (`queued` with its job, `needs_mapping` for an unknown layout — "
+        "continue with ingest's `/v1/imports/{id}/preview` and `/mapping` — or `refused` "
+        "with every error). All or nothing, as every import."
+    ),
+)
+async def import_peer_data(
+    peer_id: int,
+    account_id: int,
+    session: SessionDep,
+    principal: WriterDep,
+    ingest: IngestDep,
+    file: Annotated[UploadFile, File(description="the export (CSV, TSV, XLSX or XLS)")],
+    format: Annotated[str | None, Form(max_length=60)] = None,
+) -> ImportPublic:
+    peer = await service.peer_or_404(session, principal, peer_id)
+    account = await session.get(PeerAccount, account_id)
+    if account is None or account.peer_id != peer.id:
+        raise NotFound(f"No account {account_id} on this peer")
+    if account.ingest_account_id is None:
+        raise Conflict(
+            "This account is not registered in ingest yet (ingest was unreachable when it "
+            "was added); compute the benchmark or add it again, then import."
+        )
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge("The file is larger than 50 MB.")
+    with ingest_errors():
+        return await ingest.upload_import(
+            principal.token,
+            peer.client_id,
+            file.filename or "export.csv",
+            data,
+            account.ingest_account_id,
+            format,
+        )

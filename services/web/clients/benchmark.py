@@ -55,6 +55,18 @@ class BenchmarkClient(ServiceClient):
     async def result(self, token: str, result_id: int) -> BenchmarkResultFull:
         return await self.get_model(BenchmarkResultFull, f"/v1/benchmarks/{result_id}", token=token)
 
+    async def import_peer_data(
+        self, token: str, peer_id: int, account_id: int, filename: str, data: bytes
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = await self._json(
+            "POST",
+            f"/v1/peers/{peer_id}/accounts/{account_id}/import",
+            token,
+            files={"file": (filename, data)},
+            timeout=120.0,
+        )
+        return out
+
     # ------------------------------------------------------------------ relays
 
     async def relays(self, token: str, params: dict[str, Any]) -> dict[str, Any]:

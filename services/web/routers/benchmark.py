@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from services.web.dependencies import BenchmarkClientDep, ClientDep, ViewerDep
@@ -320,4 +320,37 @@ async def compute(
         request,
         "components/_job.html",
         {"job": job.data, "service": "benchmark", "panel": job},
+    )
+
+
+@router.post(
+    "/c/{slug}/benchmark/groups/{group_id}/peers/{peer_id}/accounts/{account_id}/import",
+    response_class=HTMLResponse,
+)
+async def import_peer_data(
+    request: Request,
+    viewer: ViewerDep,
+    client: ClientDep,
+    benchmark: BenchmarkClientDep,
+    group_id: int,
+    peer_id: int,
+    account_id: int,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """A peer's data exported from another tool, handed to ingest's import pipeline."""
+    data = await file.read(50 * 1024 * 1024 + 1)
+    try:
+        imp: dict[str, Any] | None = await benchmark.import_peer_data(
+            viewer.token(), peer_id, account_id, file.filename or "export.csv", data
+        )
+        error = None
+    except BackendNotFound as exc:
+        raise NotFound(f"No account {account_id} on peer {peer_id}") from exc
+    except BackendRejected as exc:
+        imp, error = None, str(exc)
+    return render(
+        request,
+        "benchmark/_peer_import.html",
+        {"imp": imp, "error": error},
+        status_code=422 if error else 200,
     )
