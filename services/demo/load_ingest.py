@@ -12,13 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.demo.generate import DemoWebsite
+from services.demo.generate import Demo, DemoWebsite
 from services.demo.records import DemoAccount
 from services.ingest.accounts import service as account_service
 from services.ingest.store import loader as store
-from services.ingest.store.models import Account
+from services.ingest.store.models import Account, Post
 from shared.schemas.ingest import AccountCreate, AccountRef, Network, OwnerKind
 
 
@@ -53,11 +54,41 @@ async def register(
             timezone=timezone,
         ),
     )
-    # Collection started when the demo says it did: nothing is stored before that day.
-    account.collection_started_at = _started(collected_from, timezone)
+    await set_collection_start(session, account.id or 0, collected_from, timezone)
+    return account
+
+
+async def set_collection_start(
+    session: AsyncSession, account_id: int, day: dt.date, timezone: str
+) -> None:
+    """Collection started when the demo says it did: nothing is stored before that day."""
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise LookupError(f"no ingest account {account_id}")
+    account.collection_started_at = _started(day, timezone)
     session.add(account)
     await session.flush()
-    return account
+
+
+async def client_post(
+    session: AsyncSession, client_id: int, ref: AccountRef, external_id: str
+) -> tuple[int, str | None]:
+    """Ingest's id and permalink of one of the client's stored posts."""
+    row = (
+        await session.exec(
+            select(Post.id, Post.permalink)
+            .join(Account, col(Account.id) == col(Post.account_id))
+            .where(
+                Account.scope_key == str(client_id),
+                Account.network == ref.network.value,
+                Account.external_id == ref.external_id,
+                Post.external_id == external_id,
+            )
+        )
+    ).first()
+    if row is None or row[0] is None:
+        raise LookupError(f"no stored {ref.network.value} post {external_id}")
+    return row[0], row[1]
 
 
 async def register_account(
@@ -102,3 +133,28 @@ async def store_records(
 ) -> store.LoadCounts:
     """Every record through the store loader (accounts must be registered first)."""
     return await store.load(session, client_id, records, owner_kind=owner_kind)
+
+
+async def load_client(session: AsyncSession, client_id: int, demo: Demo) -> dict[str, int]:
+    """The client's social accounts and GA4 property, registered, then all their records."""
+    for account in demo.client.accounts:
+        await register_account(session, client_id, account, OwnerKind.client)
+    site = demo.client.website
+    await register(
+        session,
+        client_id,
+        website_ref(site),
+        url=site.url,
+        timezone=site.timezone,
+        collected_from=site.collected_from,
+        owner_kind=OwnerKind.client,
+    )
+    records = [*account_records(demo.client.accounts), *website_records(site)]
+    counts = await store_records(session, client_id, records, OwnerKind.client)
+    return {
+        "client_accounts": len(demo.client.accounts) + 1,
+        "client_daily_rows": counts.daily_rows,
+        "client_posts": counts.posts_created,
+        "client_post_metrics": counts.post_metrics,
+        "web_rows": counts.web_rows,
+    }

@@ -2,8 +2,13 @@
 
 Everything is written in one transaction on the shared database, each service's part
 through that service's own functions: web's clients and users, ingest's account service
-and store loader, the benchmark's peer groups, peers and relays, the planner's draft plan.
-A failure leaves the database as it was (``balise demo`` refuses a non-empty one).
+and store loader, the benchmark's peer groups, peers and relays (their accounts registered
+in ingest by the benchmark's own ingest client), the planner's draft plan. A failure
+leaves the database as it was (``balise demo`` refuses a non-empty one).
+
+Then, as the running services would in their jobs, the peer benchmark is computed and the
+relays are scored, so that the pages open on numbers. Those two commit on their own; if
+one fails the demo stays loaded and the summary says what to run again.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.demo.generate import Demo, generate
@@ -28,48 +34,76 @@ DEMO_STAFF = [
 ]
 
 
-async def load_all(database_url: str | None = None, demo: Demo | None = None) -> dict[str, Any]:
+class _Laps:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._clock, 2)
+        self._clock = now
+
+
+async def load_all(
+    database_url: str | None = None, demo: Demo | None = None, *, warm_up: bool = True
+) -> dict[str, Any]:
     """Generate the demo and load it into the database at ``database_url`` (default: the
     configured ``DATABASE_URL``), whose schema must be at head. Returns what was loaded,
     with the time each part took."""
     from services.web.config import WebSettings
     from shared.db import check_schema, create_engine, create_sessionmaker
 
-    url = database_url or WebSettings().database_url
-    engine = create_engine(url)
+    lap = _Laps()
+    demo = demo or generate()
+    lap("generate")
+    engine = create_engine(database_url or WebSettings().database_url)
     try:
         await check_schema(engine)
         async with create_sessionmaker(engine)() as session:
-            summary = await load_into(session, demo)
-            started = time.perf_counter()
+            summary = await load_into(session, engine, demo, lap)
             await session.commit()
-            summary["seconds"]["commit"] = round(time.perf_counter() - started, 2)
+            lap("commit")
+        if warm_up:
+            summary.update(await _warm_up(engine, summary, demo))
+            lap("benchmark_and_scores")
     finally:
         await engine.dispose()
+    summary["seconds"] = lap.seconds
     return summary
 
 
-async def load_into(session: AsyncSession, demo: Demo | None = None) -> dict[str, Any]:
-    """Load the demo in ``session``'s transaction (the caller commits)."""
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
+async def load_into(
+    session: AsyncSession, engine: AsyncEngine, demo: Demo, lap: _Laps | None = None
+) -> dict[str, Any]:
+    """Load ``demo`` in ``session``'s transaction (the caller commits); ``engine`` is the
+    session's, on which the in-process ingest app serves the benchmark."""
+    from services.demo import load_benchmark, load_ingest, load_planner
+    from services.demo.inprocess import ingest_client
+    from services.demo.plan import plan_draft
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[name] = round(now - clock, 2)
-        clock = now
-
-    demo = demo or generate()
-    lap("generate")
+    lap = lap or _Laps()
+    lap("imports")
     client_id = await _web_part(session)
     lap("web")
     summary: dict[str, Any] = {"client_id": client_id, "users": len(DEMO_STAFF)}
-    summary.update(await _ingest_client_part(session, client_id, demo))
+    summary.update(await load_ingest.load_client(session, client_id, demo))
     lap("ingest")
-    summary["plan_id"] = await _planner_part(session, client_id, demo)
+    async with ingest_client(engine, [client_id], session) as (ingest, token):
+        bench = await load_benchmark.load(session, client_id, demo, ingest, token)
+    summary.update(
+        peer_group_ids=bench.group_ids,
+        peers=bench.peers,
+        relays=bench.relays,
+        public_accounts=bench.accounts,
+        public_daily_rows=bench.daily_rows,
+        public_posts=bench.posts,
+        public_post_metrics=bench.post_metrics,
+    )
+    lap("benchmark")
+    draft = plan_draft(demo.end)
+    summary["plan_id"] = await load_planner.draft_plan(session, client_id, draft, bench.cocreators)
     lap("planner")
-    summary["seconds"] = seconds
     return summary
 
 
@@ -91,38 +125,18 @@ async def _web_part(session: AsyncSession) -> int:
     return client.id
 
 
-async def _ingest_client_part(session: AsyncSession, client_id: int, demo: Demo) -> dict[str, Any]:
-    from services.demo import load_ingest
-    from shared.schemas.ingest import OwnerKind
+async def _warm_up(engine: AsyncEngine, summary: dict[str, Any], demo: Demo) -> dict[str, Any]:
+    from services.demo import load_benchmark
+    from services.demo.inprocess import ingest_client
 
-    for account in demo.client.accounts:
-        await load_ingest.register_account(session, client_id, account, OwnerKind.client)
-    site = demo.client.website
-    await load_ingest.register(
-        session,
-        client_id,
-        load_ingest.website_ref(site),
-        url=site.url,
-        timezone=site.timezone,
-        collected_from=site.collected_from,
-        owner_kind=OwnerKind.client,
-    )
-    records = [
-        *load_ingest.account_records(demo.client.accounts),
-        *load_ingest.website_records(site),
-    ]
-    counts = await load_ingest.store_records(session, client_id, records, OwnerKind.client)
-    return {
-        "client_accounts": len(demo.client.accounts) + 1,
-        "client_daily_rows": counts.daily_rows,
-        "client_posts": counts.posts_created,
-        "client_post_metrics": counts.post_metrics,
-        "web_rows": counts.web_rows,
-    }
-
-
-async def _planner_part(session: AsyncSession, client_id: int, demo: Demo) -> int:
-    from services.demo import load_planner
-    from services.demo.plan import plan_draft
-
-    return await load_planner.draft_plan(session, client_id, plan_draft(demo.end), [])
+    client_id = summary["client_id"]
+    try:
+        async with ingest_client(engine, [client_id]) as (ingest, token):
+            return await load_benchmark.warm_up(
+                engine, ingest, token, summary["peer_group_ids"], demo.end
+            )
+    except Exception as exc:  # the demo is loaded; say what is missing
+        return {
+            "warm_up_error": f"{type(exc).__name__}: {exc}. The demo is loaded; compute the "
+            "peer benchmark and rescore the relays from their pages."
+        }

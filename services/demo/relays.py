@@ -78,6 +78,10 @@ class _Draft:
     networks: tuple[str, ...]
     tier: str = "nano"
     signals: tuple[str, ...] = ()
+    handle: str = ""  # the handle used everywhere (default: from the name)
+
+    def __post_init__(self) -> None:
+        self.handle = self.handle or cast.handle_for(self.name)
 
 
 def _drafts(rng: random.Random) -> list[_Draft]:
@@ -198,8 +202,8 @@ def _plans(
             AccountPlan(
                 key=f"relay/{key}/{network}",
                 network=network,
-                external_id=f"{cast.handle_for(draft.name)}-{network}",
-                handle=cast.handle_for(draft.name),
+                external_id=f"{draft.handle}-{network}",
+                handle=draft.handle,
                 name=draft.name,
                 collected_from=added,
                 end=end,
@@ -220,7 +224,8 @@ def _plans(
 
 
 def _duplicate(rng: random.Random, original: _Draft) -> _Draft:
-    """The same relay entered again (another network, a spelling without accents)."""
+    """The same relay entered again: another network, the name spelled without accents
+    (or with the studio's name), and the handle a person keeps across networks."""
     import unicodedata
 
     plain = "".join(
@@ -229,6 +234,7 @@ def _duplicate(rng: random.Random, original: _Draft) -> _Draft:
     name = plain.replace("Le ", "", 1)
     if name == original.name:  # nothing to fold: the import spelled it its own way
         name += " Studio" if original.language == "en" else " Créations"
+    handle = original.handle if original.kind == "person" else ""
     spare = [n for n in ("youtube", "facebook", "tiktok", "x") if n not in original.networks]
     return _Draft(
         name,
@@ -239,6 +245,7 @@ def _duplicate(rng: random.Random, original: _Draft) -> _Draft:
         original.region,
         (rng.choice(spare),),
         original.tier,
+        handle=handle,
     )
 
 

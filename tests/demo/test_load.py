@@ -183,3 +183,88 @@ async def test_the_audit_of_the_demo_client(loaded, demo: Demo, var_dir):
     mine = statistics.mean(p.metrics["engagements"] / fol[local_day(p)] for p in in_period)
     rate = current["engagement_rate_by_follower"]["value"]
     assert rate == pytest.approx(mine, rel=1e-6)
+
+
+def _followers_on(account, day: dt.date) -> float:
+    return next(d.value for d in account.daily if d.metric == "followers" and d.day == day)
+
+
+async def test_the_benchmark_serves_peers_results_relays_and_the_shortlist(
+    loaded, demo: Demo, var_dir
+):
+    url, summary = loaded
+    cid = summary["client_id"]
+    headers = auth([cid], role="strategist")
+    async with _backend("benchmark", url, var_dir) as c:
+        r = await c.get(f"/v1/clients/{cid}/peer-groups", headers=headers)
+        assert r.status_code == 200, r.text
+        (group,) = r.json()["data"]
+        assert group["peers"] == 6 and group["latest_result"] is not None
+        r = await c.get(f"/v1/peer-groups/{group['id']}", headers=headers)
+        members = r.json()["members"]
+        assert {m["name"] for m in members} == {p.name for p in demo.peers}
+        assert all(a["ingest_account_id"] for m in members for a in m["accounts"])
+
+        # The computed version compares the generated figures: followers on the last day.
+        r = await c.get(f"/v1/clients/{cid}/benchmarks/latest", headers=headers)
+        assert r.status_code == 200, r.text
+        result = r.json()
+        assert result["end"] == str(demo.end)
+        kpi = next(
+            k for k in result["kpis"] if k["network"] == "facebook" and k["kpi"] == "followers"
+        )
+        fb = next(a for a in demo.client.accounts if a.network == "facebook")
+        assert kpi["client_value"] == _followers_on(fb, demo.end)
+        for peer in demo.peers:
+            mine = [a for a in peer.accounts if a.network == "facebook"]
+            assert kpi["peer_values"][peer.name] == _followers_on(mine[0], demo.end)
+
+        r = await c.get("/v1/relays", params={"limit": 200, "client_id": cid}, headers=headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["total"] == 60
+        by_name = {x["name"]: x for x in page["data"]}
+        for relay in demo.relays:
+            row = by_name[relay.name]
+            assert row["status"] == relay.status
+            assert set(row["networks"]) == {a.network for a in relay.accounts}
+            assert row["composite"] is not None  # scored when the demo was loaded
+        r = await c.get(f"/v1/clients/{cid}/shortlist", headers=headers)
+        keys = {r_.key: r_.name for r_ in demo.relays}
+        assert {e["relay"]["name"] for e in r.json()} == {keys[k] for k in demo.shortlist}
+
+        # Deduplication proposes the relays entered twice.
+        r = await c.get("/v1/relays/duplicates", headers=headers)
+        proposed = {frozenset((p["a"]["name"], p["b"]["name"])) for p in r.json()}
+        names = {r_.key: r_.name for r_ in demo.relays}
+        expected = {
+            frozenset((names[d.duplicate_of], d.name)) for d in demo.relays if d.duplicate_of
+        }
+        assert expected <= proposed
+
+
+async def test_the_planner_holds_a_draft_with_the_co_creators(loaded, demo: Demo, var_dir):
+    url, summary = loaded
+    cid = summary["client_id"]
+    headers = auth([cid], role="strategist")
+    async with _backend("planner", url, var_dir) as c:
+        r = await c.get("/v1/plans", params={"client_id": cid}, headers=headers)
+        assert r.status_code == 200, r.text
+        (plan,) = r.json()["data"]
+        (version,) = plan["versions"]
+        assert version["status"] == "draft"
+        r = await c.get(f"/v1/versions/{version['id']}", headers=headers)
+        assert r.status_code == 200, r.text
+        doc = r.json()["document"]
+    assert len(doc["audiences"]) == 4 and len(doc["objectives"]) == 6
+    assert {s["network"] for s in doc["spaces"]} == {
+        "facebook",
+        "instagram",
+        "x",
+        "linkedin",
+        "youtube",
+        "pinterest",
+    }
+    co = {r_.name for r_ in demo.relays if r_.status == "co_creator"}
+    assert {c_["name"] for c_ in doc["cocreators"]} == co
+    assert sum(p["share"] for p in doc["pillars"]) == pytest.approx(1.0)
