@@ -1,7 +1,8 @@
 """The demo's calendar: a fixed window, tourism seasons, and when people post.
 
-The window is fixed (it ends on :data:`DEMO_END`) so that the demo is the same on every
-run and machine; the audit and the planner take their periods from the data.
+The generator is a pure function of its seed and end date: the same end date gives the
+same demo on every run and machine. Tests use :data:`DEMO_END`; ``balise up`` loads the
+demo ending yesterday, so the audit's default period always has data.
 """
 
 from __future__ import annotations
