@@ -133,8 +133,29 @@ async def engine(migrated: str) -> AsyncIterator[AsyncEngine]:
     from shared.db import create_engine
 
     eng = create_engine(migrated)
+    if eng.dialect.name == "sqlite":
+        _fix_sqlite_savepoints(eng)
     yield eng
     await eng.dispose()
+
+
+def _fix_sqlite_savepoints(eng: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the driver, open SQLite transactions.
+
+    pysqlite (under aiosqlite) only emits BEGIN before DML, so a test transaction whose
+    first statement is a SAVEPOINT is no transaction at all: a ``commit()`` in a test
+    (a savepoint release) really commits and the final rollback keeps the rows. This is
+    SQLAlchemy's documented recipe for SAVEPOINT support on pysqlite.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(eng.sync_engine, "connect")
+    def _no_driver_begin(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(eng.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture

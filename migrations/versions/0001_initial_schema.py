@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:12:24.932319
+Create Date: 2026-11-28 00:25:33.713975
 """
 
 from collections.abc import Sequence
@@ -89,6 +89,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_job_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_job_status'), ['status'], unique=False)
 
+    op.create_table('ingest_push_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('client_id', 'msg_id', name='uq_ingest_push_message')
+    )
+    with op.batch_alter_table('ingest_push_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_push_message_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_push_message_received_at'), ['received_at'], unique=False)
+
+    op.create_table('ingest_push_secret',
+    sa.Column('client_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('client_id')
+    )
     op.create_table('ingest_source',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=True),
@@ -103,6 +122,27 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_source', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingest_source_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_source_file_sha256'), ['file_sha256'], unique=False)
+
+    op.create_table('ingest_webhook_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_failure_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_webhook_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_subscription_client_id'), ['client_id'], unique=False)
 
     op.create_table('planner_job',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -225,6 +265,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'day', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_metric')
     )
+    op.create_table('ingest_webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('first_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('log', sa.JSON(), nullable=False),
+    sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['ingest_webhook_subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'msg_id', name='uq_ingest_webhook_delivery_msg')
+    )
+    with op.batch_alter_table('ingest_webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_delivery_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_ingest_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('web_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -306,6 +373,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_api_token_token_id'))
 
     op.drop_table('web_api_token')
+    with op.batch_alter_table('ingest_webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'))
+        batch_op.drop_index('ix_ingest_webhook_delivery_due')
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_client_id'))
+
+    op.drop_table('ingest_webhook_delivery')
     op.drop_table('ingest_web_metric')
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_post_account_published')
@@ -328,11 +401,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_planner_job_client_id'))
 
     op.drop_table('planner_job')
+    with op.batch_alter_table('ingest_webhook_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_subscription_client_id'))
+
+    op.drop_table('ingest_webhook_subscription')
     with op.batch_alter_table('ingest_source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_source_file_sha256'))
         batch_op.drop_index(batch_op.f('ix_ingest_source_client_id'))
 
     op.drop_table('ingest_source')
+    op.drop_table('ingest_push_secret')
+    with op.batch_alter_table('ingest_push_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_push_message_received_at'))
+        batch_op.drop_index(batch_op.f('ix_ingest_push_message_client_id'))
+
+    op.drop_table('ingest_push_message')
     with op.batch_alter_table('ingest_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_job_status'))
         batch_op.drop_index(batch_op.f('ix_ingest_job_name'))

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.ingest.config import IngestSettings
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
+from services.ingest.webhooks.events import outbox
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
+from shared.outbox_api import webhooks_router
 
 
 def create_app(
@@ -21,7 +23,7 @@ def create_app(
         settings=settings,
         title="Balise ingest API",
         description=__doc__ or "",
-        routers=[jobs_router(IngestJob)],
+        routers=[jobs_router(IngestJob), webhooks_router(outbox)],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,

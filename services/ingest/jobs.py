@@ -8,6 +8,12 @@ from shared.jobs import JobRegistry, arq_worker_settings
 
 registry = JobRegistry(service="ingest", job_model=IngestJob)
 
+# Job functions of each domain register themselves on import.
+from services.ingest.webhooks.events import outbox  # noqa: E402
+from shared.outbox_dispatch import register_dispatcher  # noqa: E402
+
+register_dispatcher(registry, outbox)
+
 
 def worker_settings() -> type:
     return arq_worker_settings(registry, IngestSettings)

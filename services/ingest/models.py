@@ -12,6 +12,12 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     SourceRecord,
     WebMetric,
 )
+from services.ingest.webhooks.models import (  # noqa: F401
+    IngestWebhookDelivery,
+    IngestWebhookSubscription,
+    PushMessage,
+    PushSecret,
+)
 from shared.jobs import JobBase
 
 
