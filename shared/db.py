@@ -34,6 +34,9 @@ def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 1
         engine = create_async_engine(
             url,
             connect_args={"timeout": busy_timeout_ms / 1000},
+            # Sessions always end their transaction (commit, or rollback on close): the
+            # pool's own reset would be one more round trip per request.
+            pool_reset_on_return=None,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -50,8 +53,11 @@ def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 1
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=5,
+        pool_reset_on_return=None,
+        # No pre-ping (a round trip per request): after a PostgreSQL restart the first
+        # failed use invalidates the whole pool, that request answers 503, and the next
+        # ones reconnect by themselves.
         # Fail fast when PostgreSQL is unreachable so requests answer 503 quickly.
         connect_args={"timeout": 5, "command_timeout": 60},
     )

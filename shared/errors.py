@@ -93,6 +93,7 @@ def problem(
     title: str | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
+    request_id: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
     dcode, dtitle = _STATUS_TITLES.get(status, ("error", "Error"))
@@ -104,7 +105,7 @@ def problem(
     }
     if instance:
         body["instance"] = instance
-    rid = request_id_var.get()
+    rid = request_id or request_id_var.get()
     if rid:
         body["request_id"] = rid
     body.update(extra)
@@ -168,5 +169,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Last resort: the traceback goes to the log (with the request id), never to
         # the caller.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "An unexpected error occurred; it has been logged.")
+        # This handler runs outside the request-id middleware: read the id it left behind.
+        rid = request.scope.get("state", {}).get("request_id")
+        token = request_id_var.set(rid)
+        try:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+        finally:
+            request_id_var.reset(token)
+        return problem(
+            500,
+            "An unexpected error occurred; it has been logged.",
+            request_id=rid,
+            headers={"X-Request-ID": rid} if rid else None,
+        )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:25:33.713975
+Create Date: 2026-11-28 00:37:28.545695
 """
 
 from collections.abc import Sequence

@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ingest.accounts.router import router as accounts_router
+from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
+from services.ingest.stats.router import router as stats_router
 from services.ingest.webhooks.events import outbox
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
@@ -23,7 +26,13 @@ def create_app(
         settings=settings,
         title="Balise ingest API",
         description=__doc__ or "",
-        routers=[jobs_router(IngestJob), webhooks_router(outbox)],
+        routers=[
+            jobs_router(IngestJob),
+            accounts_router,
+            stats_router,
+            audit_router,
+            webhooks_router(outbox),
+        ],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,

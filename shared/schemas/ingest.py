@@ -173,14 +173,38 @@ class AccountPublic(BaseModel):
     timezone: str
     collection_started_at: dt.datetime
     created_at: dt.datetime
+    archived: bool = False
+
+
+class StatsSection(StrEnum):
+    """Optional, heavier parts of :class:`AccountStats` (``StatsQuery.sections``)."""
+
+    content_types = "content_types"
+    posting_heatmap = "posting_heatmap"
+    sources = "sources"
 
 
 class StatsQuery(BaseModel):
-    """``POST /v1/stats/accounts``: period aggregates of many accounts in one call."""
+    """``POST /v1/stats/accounts``: period aggregates of many accounts in one call.
 
-    account_ids: list[int] = Field(max_length=100_000)
+    The answer is streamed: ``{"data": [AccountStats, ...]}`` (:class:`AccountStatsList`)
+    by default, or one :class:`AccountStats` JSON object per line when the request says
+    ``Accept: application/x-ndjson``. Accounts come back in the order of ``account_ids``
+    (duplicates removed). Any id the caller may not see (another tenant's, unknown, or an
+    agency relay account for a client viewer) makes the whole call 404.
+    ``sections`` trims the heavier parts: ``[]`` gives only the scalar figures and the
+    rates (what rescoring 100,000 relays needs); ``None`` (the default) gives everything.
+    """
+
+    account_ids: list[int] = Field(min_length=1, max_length=100_000)
     start: dt.date
     end: dt.date = Field(description="inclusive")
+    sections: list[StatsSection] | None = Field(
+        default=None, description="parts to include besides the figures; None = all"
+    )
+
+    def wants(self, section: StatsSection) -> bool:
+        return self.sections is None or section in self.sections
 
 
 class RateStat(BaseModel):
@@ -196,10 +220,17 @@ class RateStat(BaseModel):
 
 
 class ContentTypeStat(BaseModel):
+    """Posts of one content type (``"unknown"`` when the source did not say)."""
+
     content_type: str
     posts: int
-    engagement_rate_by_follower: float | None
+    engagement_rate_by_follower: float | None = Field(
+        description="mean over posts of engagements / followers on the day of posting"
+    )
     median_engagements: float | None
+    engagement_rate_by_reach: float | None = None
+    engagement_rate_by_impression: float | None = None
+    engagement_rate_by_view: float | None = None
 
 
 class AccountStats(BaseModel):
@@ -228,6 +259,37 @@ class AccountStats(BaseModel):
         default_factory=list, description="7 × 24 post counts, Monday first, account's timezone"
     )
     sources: list[str] = Field(default_factory=list, description="labels of the data's sources")
+    followers_start_day: dt.date | None = Field(
+        default=None, description="day of the first followers count in the period"
+    )
+    followers_end_day: dt.date | None = Field(
+        default=None, description="day of the last followers count in the period"
+    )
+    definitions: dict[str, str] = Field(
+        default_factory=dict, description="field name -> how it is computed"
+    )
+
+
+class AccountStatsList(BaseModel):
+    """The JSON (non-NDJSON) answer of ``POST /v1/stats/accounts``."""
+
+    data: list[AccountStats]
+
+
+class MetricPoint(BaseModel):
+    day: dt.date
+    value: float
+
+
+class MetricSeries(BaseModel):
+    """``GET /v1/accounts/{id}/metrics``: one daily series; days without data are absent."""
+
+    account_id: int
+    metric: str
+    unit: str
+    aggregation: str
+    definition: str
+    points: list[MetricPoint]
 
 
 class PostPublic(BaseModel):

@@ -12,6 +12,7 @@ from services.web import security
 from services.web import service as web_service
 from services.web.dependencies import OptionalViewerDep, SettingsDep, check_csrf
 from services.web.i18n import LOCALES
+from services.web.models import User
 from services.web.templating import hx_redirect, render
 from shared.db import SessionDep
 
@@ -195,8 +196,10 @@ async def switch_language(
         locale = settings.default_locale
     if viewer is not None:
         await check_csrf(request, viewer)
-        viewer.user.locale = locale
-        db.add(viewer.user)
+        row = await db.get(User, viewer.user.id)
+        if row is not None:
+            row.locale = locale
+            db.add(row)
     elif not _pre_csrf_ok(request, csrf_token):
         return _login_page(request, settings, status_code=403, next=_safe_next(next))
     response = hx_redirect(_safe_next(next), request)
