@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:37:28.545695
+Create Date: 2026-11-28 00:40:13.495568
 """
 
 from collections.abc import Sequence
@@ -66,6 +66,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_account_network'), ['network'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_account_owner_ref'), ['owner_ref'], unique=False)
 
+    op.create_table('ingest_connection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('auth_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('networks', sa.JSON(), nullable=False),
+    sa.Column('accounts', sa.JSON(), nullable=False),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.Column('scopes_granted', sa.JSON(), nullable=False),
+    sa.Column('scopes_needed', sa.JSON(), nullable=False),
+    sa.Column('access_token_enc', sa.Text(), nullable=True),
+    sa.Column('refresh_token_enc', sa.Text(), nullable=True),
+    sa.Column('service_account_enc', sa.Text(), nullable=True),
+    sa.Column('token_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('refresh_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('token_version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('last_error_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('rate_limit', sa.JSON(), nullable=False),
+    sa.Column('next_allowed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_connection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_connection_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_connection_status'), ['status'], unique=False)
+
     op.create_table('ingest_job',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -88,6 +122,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_job_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_job_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_job_status'), ['status'], unique=False)
+
+    op.create_table('ingest_oauth_state',
+    sa.Column('state_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('network', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('user_subject', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('session_binding', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('code_verifier_enc', sa.Text(), nullable=True),
+    sa.Column('redirect_uri', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('state_hash')
+    )
+    with op.batch_alter_table('ingest_oauth_state', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_oauth_state_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_oauth_state_expires_at'), ['expires_at'], unique=False)
 
     op.create_table('ingest_push_message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -250,6 +303,37 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.create_index('ix_ingest_post_account_published', ['account_id', 'published_at'], unique=False)
 
+    op.create_table('ingest_sync_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=True),
+    sa.Column('network', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=False),
+    sa.Column('window_end', sa.Date(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('retired_metrics', sa.JSON(), nullable=False),
+    sa.Column('requests', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('retryable', sa.Boolean(), nullable=False),
+    sa.Column('resume_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resumed_by_job', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['ingest_account.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['connection_id'], ['ingest_connection.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_sync_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_sync_run_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_ingest_sync_run_connection_started', ['connection_id', 'started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_sync_run_job_id'), ['job_id'], unique=False)
+        batch_op.create_index('ix_ingest_sync_run_resume', ['status', 'resume_at'], unique=False)
+
     op.create_table('ingest_web_metric',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -380,6 +464,13 @@ def downgrade() -> None:
 
     op.drop_table('ingest_webhook_delivery')
     op.drop_table('ingest_web_metric')
+    with op.batch_alter_table('ingest_sync_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_ingest_sync_run_resume')
+        batch_op.drop_index(batch_op.f('ix_ingest_sync_run_job_id'))
+        batch_op.drop_index('ix_ingest_sync_run_connection_started')
+        batch_op.drop_index(batch_op.f('ix_ingest_sync_run_client_id'))
+
+    op.drop_table('ingest_sync_run')
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_post_account_published')
 
@@ -416,12 +507,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_push_message_client_id'))
 
     op.drop_table('ingest_push_message')
+    with op.batch_alter_table('ingest_oauth_state', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_oauth_state_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_ingest_oauth_state_client_id'))
+
+    op.drop_table('ingest_oauth_state')
     with op.batch_alter_table('ingest_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_job_status'))
         batch_op.drop_index(batch_op.f('ix_ingest_job_name'))
         batch_op.drop_index(batch_op.f('ix_ingest_job_client_id'))
 
     op.drop_table('ingest_job')
+    with op.batch_alter_table('ingest_connection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_connection_status'))
+        batch_op.drop_index(batch_op.f('ix_ingest_connection_client_id'))
+
+    op.drop_table('ingest_connection')
     with op.batch_alter_table('ingest_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_account_owner_ref'))
         batch_op.drop_index(batch_op.f('ix_ingest_account_network'))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.ingest.accounts.router import router as accounts_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
+from services.ingest.connections.router import router as connections_router
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
@@ -31,6 +32,7 @@ def create_app(
             accounts_router,
             stats_router,
             audit_router,
+            connections_router,
             webhooks_router(outbox),
         ],
         registry=registry,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.ingest.connections.models import Connection, OAuthState  # noqa: F401
 from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
     Account,
     ChannelTotal,
@@ -12,6 +13,7 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     SourceRecord,
     WebMetric,
 )
+from services.ingest.sync.models import SyncRun  # noqa: F401
 from services.ingest.webhooks.models import (  # noqa: F401
     IngestWebhookDelivery,
     IngestWebhookSubscription,

@@ -18,7 +18,10 @@ from tests.contract.resources import BODIES, FACTORIES
 SERVICES = ("ingest", "benchmark", "planner")
 # Endpoints that authenticate by signature or are public by design (health is not in
 # the specs). Each entry says why.
-EXEMPT: dict[tuple[str, str, str], str] = {}
+EXEMPT: dict[tuple[str, str, str], str] = {
+    ("ingest", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
+    ("ingest", "GET", "/v1/connections/providers"): "the networks Balise connects, no data",
+}
 # Agency-wide data (the relay directory) belongs to no client: any staff member of the
 # agency may read it, client viewers may not. Those rules are tested with the routes;
 # here they are skipped because there is no "client B" to protect.

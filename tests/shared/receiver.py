@@ -10,13 +10,11 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
+from tests.servers import Served
 
 
 def independent_verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -64,9 +62,8 @@ class Receiver:
     always_fail: bool = False
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
     port: int = 0
+    _served: Served | None = None
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -103,35 +100,13 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks/balise"
 
     def start(self) -> Receiver:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            loop="asyncio",
-            interface="asgi3",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
+        if self._served is None:
+            self._served = Served(self.app, self.port)
+        self._served.start()
+        self.port = self._served.port
         return self
 
     def stop(self) -> None:
         """Go down: the port refuses connections until ``start()`` again (same port)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = None
-        self._thread = None
+        if self._served is not None:
+            self._served.stop()
