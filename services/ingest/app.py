@@ -13,6 +13,8 @@ from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
 from services.ingest.webhooks.events import outbox
+from services.ingest.webhooks.incoming import router as incoming_router
+from services.ingest.webhooks.incoming import secrets_router as push_secrets_router
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
 from shared.outbox_api import webhooks_router
@@ -34,6 +36,8 @@ def create_app(
             audit_router,
             connections_router,
             webhooks_router(outbox),
+            incoming_router,
+            push_secrets_router,
         ],
         registry=registry,
         introspect_url=settings.web_url,

@@ -21,6 +21,8 @@ SERVICES = ("ingest", "benchmark", "planner")
 EXEMPT: dict[tuple[str, str, str], str] = {
     ("ingest", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
     ("ingest", "GET", "/v1/connections/providers"): "the networks Balise connects, no data",
+    ("ingest", "POST", "/v1/incoming/clients/{client_id}/metrics"): "authenticated by "
+    "signature (the client's push secret), never by bearer token",
 }
 # Agency-wide data (the relay directory) belongs to no client: any staff member of the
 # agency may read it, client viewers may not. Those rules are tested with the routes;
