@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:40:13.495568
+Create Date: 2026-11-28 00:55:46.865758
 """
 
 from collections.abc import Sequence
@@ -220,6 +220,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_planner_job_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_planner_job_status'), ['status'], unique=False)
 
+    op.create_table('planner_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('planner_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_plan_client_id'), ['client_id'], unique=False)
+
     op.create_table('web_client',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -376,6 +389,45 @@ def upgrade() -> None:
         batch_op.create_index('ix_ingest_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
 
+    op.create_table('planner_feed_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('animator_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['plan_id'], ['planner_plan.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('planner_feed_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_feed_token_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planner_feed_token_plan_id'), ['plan_id'], unique=False)
+
+    op.create_table('planner_plan_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('based_on', sa.Integer(), nullable=True),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('approved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('activated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['plan_id'], ['planner_plan.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('plan_id', 'number', name='uq_planner_version_number')
+    )
+    with op.batch_alter_table('planner_plan_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_plan_version_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planner_plan_version_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planner_plan_version_status'), ['status'], unique=False)
+
     op.create_table('web_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -440,11 +492,80 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['post_id'], ['ingest_post.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('post_id', 'metric')
     )
+    op.create_table('planner_calendar_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('space_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('network', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('scheduled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('animator_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('pillar_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('format', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('generated', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['planner_plan_version.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('planner_calendar_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_calendar_item_animator_id'), ['animator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planner_calendar_item_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_planner_calendar_version_at', ['version_id', 'scheduled_at'], unique=False)
+
+    op.create_table('planner_export',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('format', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['planner_plan_version.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('planner_export', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_export_client_id'), ['client_id'], unique=False)
+
+    op.create_table('planner_kpi_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('objective_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('actual', sa.Float(), nullable=True),
+    sa.Column('expected', sa.Float(), nullable=True),
+    sa.Column('checked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['planner_plan_version.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('version_id', 'objective_id', name='uq_planner_kpi_state')
+    )
+    with op.batch_alter_table('planner_kpi_state', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_kpi_state_client_id'), ['client_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('planner_kpi_state', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_kpi_state_client_id'))
+
+    op.drop_table('planner_kpi_state')
+    with op.batch_alter_table('planner_export', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_export_client_id'))
+
+    op.drop_table('planner_export')
+    with op.batch_alter_table('planner_calendar_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_planner_calendar_version_at')
+        batch_op.drop_index(batch_op.f('ix_planner_calendar_item_client_id'))
+        batch_op.drop_index(batch_op.f('ix_planner_calendar_item_animator_id'))
+
+    op.drop_table('planner_calendar_item')
     op.drop_table('ingest_post_metric_latest')
     op.drop_table('ingest_post_metric')
     op.drop_table('web_user_client')
@@ -457,6 +578,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_api_token_token_id'))
 
     op.drop_table('web_api_token')
+    with op.batch_alter_table('planner_plan_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_plan_version_status'))
+        batch_op.drop_index(batch_op.f('ix_planner_plan_version_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_planner_plan_version_client_id'))
+
+    op.drop_table('planner_plan_version')
+    with op.batch_alter_table('planner_feed_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_feed_token_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_planner_feed_token_client_id'))
+
+    op.drop_table('planner_feed_token')
     with op.batch_alter_table('ingest_webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'))
         batch_op.drop_index('ix_ingest_webhook_delivery_due')
@@ -486,6 +618,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_client_slug'))
 
     op.drop_table('web_client')
+    with op.batch_alter_table('planner_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_plan_client_id'))
+
+    op.drop_table('planner_plan')
     with op.batch_alter_table('planner_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_planner_job_status'))
         batch_op.drop_index(batch_op.f('ix_planner_job_name'))

@@ -26,8 +26,8 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("analyse", 1, "Analyse", "Analyse the existing spaces", None),
     Step("benchmark", 2, "Benchmark", "Benchmark peers and relays", None),
-    Step("plan", 3, "Plan", "Compose the action plan", None),
-    Step("implementation", 4, "Implementation", "Implement and track", None),
+    Step("plan", 3, "Plan", "Compose the action plan", "plan"),
+    Step("implementation", 4, "Implementation", "Implement and track", "implementation"),
 )
 
 

@@ -123,3 +123,80 @@ def _webhook_factories(service: str) -> None:
 
 
 _webhook_factories("ingest")
+# ---------------------------------------------------------------------------- planner
+
+
+async def _planner_version(session: AsyncSession, client_id: int) -> Any:
+    """Client B's plan with one version holding an audience and an animator (cached)."""
+    import datetime as dt
+
+    from services.planner.plans.models import Plan, PlanVersion
+    from shared.schemas.planner import Animator, Audience, PlanDocument
+
+    cached = session.info.get(("planner_version", client_id))
+    if cached is not None:
+        return cached
+    plan = Plan(
+        client_id=client_id,
+        name="B's plan",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+    )
+    session.add(plan)
+    await session.flush()
+    doc = PlanDocument(
+        audiences=[Audience(id="aud-b", name="B")],
+        animators=[Animator(id="ani-b", name="B", hours_per_week=5)],
+    )
+    v = PlanVersion(
+        plan_id=plan.id or 0, client_id=client_id, number=1, document=doc.model_dump(mode="json")
+    )
+    session.add(v)
+    await session.flush()
+    session.info[("planner_version", client_id)] = v
+    return v
+
+
+@factory("planner", "plan_id")
+async def _plan_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).plan_id)
+
+
+@factory("planner", "version_id")
+async def _version_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).id)
+
+
+@factory("planner", "number")
+async def _version_number(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).number)
+
+
+@factory("planner", "item_id")
+async def _item_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "aud-b"
+
+
+@factory("planner", "animator_id")
+async def _animator_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "ani-b"
+
+
+@factory("planner", "export_id")
+async def _export_id(session: AsyncSession, client_id: int) -> int:
+    from services.planner.tracking.models import PlanExport
+
+    v = await _planner_version(session, client_id)
+    row = PlanExport(
+        version_id=v.id,
+        client_id=client_id,
+        format="md",
+        locale="en",
+        filename="b.md",
+        content=b"# B",
+    )
+    session.add(row)
+    await session.flush()
+    return int(row.id or 0)

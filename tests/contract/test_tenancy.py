@@ -23,6 +23,10 @@ EXEMPT: dict[tuple[str, str, str], str] = {
     ("ingest", "GET", "/v1/connections/providers"): "the networks Balise connects, no data",
     ("ingest", "POST", "/v1/incoming/clients/{client_id}/metrics"): "authenticated by "
     "signature (the client's push secret), never by bearer token",
+    ("planner", "GET", "/v1/feeds/{token}.ics"): (
+        "an animator's calendar feed: its unguessable, revocable token is the credential "
+        "(tested in tests/planner/test_calendar_api.py)"
+    ),
 }
 # Agency-wide data (the relay directory) belongs to no client: any staff member of the
 # agency may read it, client viewers may not. Those rules are tested with the routes;
