@@ -25,7 +25,17 @@ from services.web.clients.planner import PlannerClient
 from services.web.config import WebSettings
 from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
-from services.web.routers import admin, auth, home, internal, jobs, plan, tokens
+from services.web.routers import (
+    admin,
+    auth,
+    connections,
+    home,
+    internal,
+    jobs,
+    plan,
+    tokens,
+    webhooks,
+)
 from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
 from shared.app import create_service_app
@@ -164,6 +174,8 @@ def create_app(
             auth.router,
             # Before home: its /c/{slug}/{step_key} would shadow the step's own pages.
             plan.router,
+            connections.router,
+            webhooks.router,
             home.router,
             admin.router,
             tokens.router,

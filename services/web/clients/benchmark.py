@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.web.clients import ServiceClient
+from services.web.clients.webhooks import WebhooksClientMixin
 
 
-class BenchmarkClient(ServiceClient):
+class BenchmarkClient(WebhooksClientMixin, ServiceClient):
     service = "benchmark"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from services.web.clients import ServiceClient
+from services.web.clients.connections import ConnectionsClientMixin
+from services.web.clients.webhooks import WebhooksClientMixin
 
 
-class IngestClient(ServiceClient):
+class IngestClient(ConnectionsClientMixin, WebhooksClientMixin, ServiceClient):
     service = "ingest"
