@@ -104,6 +104,64 @@ class PostRecord(BaseModel):
     source: Source
 
 
+#: Dimensions of website metrics. ``social_landing_page`` counts only the sessions that
+#: social networks brought (the pages they lead to); ``social_network`` groups sessions by
+#: the network they came from (canonical network names: facebook, instagram, x…).
+WEB_DIMENSIONS = (
+    "total",
+    "channel_group",
+    "source_medium",
+    "social_network",
+    "social_landing_page",
+)
+
+
+class WebMetricRecord(BaseModel):
+    """One website metric for one day and one value of a dimension (GA4, Matomo, Plausible).
+
+    Property totals per day are :class:`DailyMetricRecord`; this record carries the
+    breakdowns (channel group, source / medium, social network, landing pages from social).
+    """
+
+    account: AccountRef
+    day: dt.date
+    dimension: str = Field(description="one of WEB_DIMENSIONS")
+    dimension_value: str = Field(description="e.g. 'Organic Social', 'facebook.com / referral'")
+    metric: str = Field(description="canonical metric name from the catalogue")
+    value: float
+    source: Source
+
+
+class ProfileSnapshot(BaseModel):
+    """What a network shows about an account on the day it was observed.
+
+    Used for the client's own accounts (today's follower total where the network keeps no
+    history) and for peers' and relays' public profiles. ``metrics`` holds canonical names
+    (followers, following, posts_total, lifetime_views, page_likes); a metric the network
+    does not show is absent, never zero.
+    """
+
+    account: AccountRef
+    observed_on: dt.date
+    metrics: dict[str, float] = Field(default_factory=dict)
+    bio: str | None = None
+    url: str | None = None
+    source: Source
+
+    def daily_records(self) -> list[DailyMetricRecord]:
+        """The snapshot as daily rows for ``observed_on`` (stocks: the day's last value)."""
+        return [
+            DailyMetricRecord(
+                account=self.account,
+                metric=name,
+                day=self.observed_on,
+                value=value,
+                source=self.source,
+            )
+            for name, value in sorted(self.metrics.items())
+        ]
+
+
 class ChannelTotalRecord(BaseModel):
     """A file's 'Total' row: stored as the channel total, never added to the posts."""
 
