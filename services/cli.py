@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -237,6 +238,99 @@ def token_create(
     except DomainError as exc:
         _fail(exc.detail)
     typer.echo(token)
+
+
+# ------------------------------------------------------------------------ import
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="The export: CSV, TSV, XLSX or XLS.")],
+    client: Annotated[str, typer.Option("--client", help="Slug of the client it belongs to.")],
+    account: Annotated[
+        str | None,
+        typer.Option(help="The account it belongs to: id, platform id or handle."),
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Skip detection (see /v1/import-formats).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {format, posts, daily_rows, accounts, errors}.")
+    ] = False,
+) -> None:
+    """Import a native export file, all or nothing; exits 1 when the file is refused."""
+    from sqlmodel import select
+
+    from services.ingest.config import IngestSettings
+    from services.ingest.imports import service as imports_service
+    from services.web.models import Client
+    from shared.db import check_schema, create_sessionmaker, engine_from_settings
+    from shared.errors import DomainError
+
+    if not file.is_file():
+        _fail(f"No file {file}", 2)
+
+    async def find_client(db: Any) -> int:
+        row = (await db.exec(select(Client).where(Client.slug == client))).first()
+        if row is None or row.id is None:
+            raise DomainError(f"No client {client!r}")
+        return int(row.id)
+
+    async def go() -> Any:
+        client_id = await _with_web_session(find_client)
+        engine = engine_from_settings(IngestSettings())
+        try:
+            await check_schema(engine)
+            async with create_sessionmaker(engine)() as session:
+                _imp, outcome = await imports_service.import_path(
+                    session, client_id, file, account=account, format=format
+                )
+                await session.commit()
+                return outcome
+        finally:
+            await engine.dispose()
+
+    try:
+        outcome = run(go)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    summary = outcome.summary()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "format": summary.format,
+                    "posts": summary.posts,
+                    "daily_rows": summary.daily_rows,
+                    "accounts": summary.accounts,
+                    "errors": [e.model_dump() for e in summary.errors],
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif outcome.refused:
+        typer.secho(
+            f"Refused {file.name}: {outcome.errors_total} error(s); nothing was stored.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        for e in summary.errors:
+            where = (
+                ", ".join(p for p in (f"row {e.row}" if e.row else "", e.column or "") if p)
+                or "file"
+            )
+            shown = f" ({e.value!r})" if e.value not in (None, "") else ""
+            typer.echo(f"  {where}{shown}: {e.reason}", err=True)
+    else:
+        c = outcome.counts
+        written = c.written if c else 0
+        typer.echo(
+            f"Imported {file.name} as {summary.format}: {summary.posts} posts, "
+            f"{summary.daily_rows} daily rows, {summary.accounts} account(s); "
+            f"{written} row(s) new or corrected."
+        )
+    if outcome.refused:
+        raise typer.Exit(1)
 
 
 # ------------------------------------------------------------------------ worker

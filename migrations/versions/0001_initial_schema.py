@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:55:46.865758
+Create Date: 2026-11-28 01:11:11.140446
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_account_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_account_network'), ['network'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_account_owner_ref'), ['owner_ref'], unique=False)
+
+    op.create_table('ingest_column_mapping',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('header_signature', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('header', sa.JSON(), nullable=False),
+    sa.Column('mapping', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('client_id', 'header_signature', name='uq_ingest_column_mapping')
+    )
+    with op.batch_alter_table('ingest_column_mapping', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_column_mapping_client_id'), ['client_id'], unique=False)
 
     op.create_table('ingest_connection',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -295,6 +310,35 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'metric', 'day', name='uq_ingest_daily_metric')
     )
+    op.create_table('ingest_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('format', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=True),
+    sa.Column('mapping_id', sa.Integer(), nullable=True),
+    sa.Column('mapping', sa.JSON(), nullable=True),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('errors', sa.JSON(), nullable=False),
+    sa.Column('errors_total', sa.Integer(), nullable=False),
+    sa.Column('snapshot_date', sa.Date(), nullable=True),
+    sa.Column('stored_path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['ingest_account.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['mapping_id'], ['ingest_column_mapping.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_import_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_import_sha256'), ['sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_import_status'), ['status'], unique=False)
+
     op.create_table('ingest_post',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -361,6 +405,22 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['source_id'], ['ingest_source.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'day', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_metric')
+    )
+    op.create_table('ingest_web_period_metric',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('dimension', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('dimension_value', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=True),
+    sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['ingest_account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['ingest_source.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'period_start', 'period_end', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_period_metric')
     )
     op.create_table('ingest_webhook_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -595,6 +655,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_client_id'))
 
     op.drop_table('ingest_webhook_delivery')
+    op.drop_table('ingest_web_period_metric')
     op.drop_table('ingest_web_metric')
     with op.batch_alter_table('ingest_sync_run', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_sync_run_resume')
@@ -607,6 +668,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ingest_post_account_published')
 
     op.drop_table('ingest_post')
+    with op.batch_alter_table('ingest_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_import_status'))
+        batch_op.drop_index(batch_op.f('ix_ingest_import_sha256'))
+        batch_op.drop_index(batch_op.f('ix_ingest_import_client_id'))
+
+    op.drop_table('ingest_import')
     op.drop_table('ingest_daily_metric')
     op.drop_table('ingest_channel_total')
     with op.batch_alter_table('web_user', schema=None) as batch_op:
@@ -659,6 +726,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_connection_client_id'))
 
     op.drop_table('ingest_connection')
+    with op.batch_alter_table('ingest_column_mapping', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_column_mapping_client_id'))
+
+    op.drop_table('ingest_column_mapping')
     with op.batch_alter_table('ingest_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_account_owner_ref'))
         batch_op.drop_index(batch_op.f('ix_ingest_account_network'))

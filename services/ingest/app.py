@@ -9,6 +9,7 @@ from services.ingest.accounts.router import router as accounts_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
 from services.ingest.connections.router import router as connections_router
+from services.ingest.imports.router import router as imports_router
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
@@ -38,6 +39,7 @@ def create_app(
             webhooks_router(outbox),
             incoming_router,
             push_secrets_router,
+            imports_router,
         ],
         registry=registry,
         introspect_url=settings.web_url,

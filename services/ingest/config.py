@@ -88,3 +88,8 @@ class IngestSettings(ConnectionSettings):
     connector_timeout_seconds: float = Field(
         30.0, gt=0, description="Timeout of one provider call (the shared client's)."
     )
+    max_upload_bytes: int = Field(
+        64 * 1024 * 1024,
+        description="Largest export file accepted by POST /v1/clients/{id}/imports (bytes); "
+        "larger files go through `balise import`.",
+    )

@@ -19,3 +19,7 @@ sync_jobs.register(registry)
 
 def worker_settings() -> type:
     return arq_worker_settings(registry, IngestSettings)
+
+
+# Domain modules register their job functions on import (kept last: they import registry).
+from services.ingest.imports import jobs as _imports_jobs  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.ingest.connections.models import Connection, OAuthState  # noqa: F401
+from services.ingest.imports.models import ColumnMappingRow, Import  # noqa: F401
 from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
     Account,
     ChannelTotal,
@@ -12,6 +13,7 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     PostMetricLatest,
     SourceRecord,
     WebMetric,
+    WebPeriodMetric,
 )
 from services.ingest.sync.models import SyncRun  # noqa: F401
 from services.ingest.webhooks.models import (  # noqa: F401

@@ -104,32 +104,18 @@ class PostRecord(BaseModel):
     source: Source
 
 
-#: Dimensions of website metrics. ``social_landing_page`` counts only the sessions that
-#: social networks brought (the pages they lead to); ``social_network`` groups sessions by
-#: the network they came from (canonical network names: facebook, instagram, x…).
+#: Dimensions of website metrics. ``landing_page`` counts every visit by its first page;
+#: ``social_landing_page`` counts only the sessions that social networks brought (the pages
+#: they lead to); ``social_network`` groups sessions by the network they came from
+#: (canonical network names: facebook, instagram, x…).
 WEB_DIMENSIONS = (
     "total",
     "channel_group",
     "source_medium",
     "social_network",
+    "landing_page",
     "social_landing_page",
 )
-
-
-class WebMetricRecord(BaseModel):
-    """One website metric for one day and one value of a dimension (GA4, Matomo, Plausible).
-
-    Property totals per day are :class:`DailyMetricRecord`; this record carries the
-    breakdowns (channel group, source / medium, social network, landing pages from social).
-    """
-
-    account: AccountRef
-    day: dt.date
-    dimension: str = Field(description="one of WEB_DIMENSIONS")
-    dimension_value: str = Field(description="e.g. 'Organic Social', 'facebook.com / referral'")
-    metric: str = Field(description="canonical metric name from the catalogue")
-    value: float
-    source: Source
 
 
 class ProfileSnapshot(BaseModel):
@@ -169,6 +155,29 @@ class ChannelTotalRecord(BaseModel):
     period_start: dt.date | None
     period_end: dt.date | None
     metrics: dict[str, float]
+    source: Source
+
+
+class WebMetricRecord(BaseModel):
+    """One website metric for one dimension value, on one day or over one period.
+
+    Daily rows (``period_end`` absent or equal to ``day``) are stored one per (property,
+    day, dimension, value, metric). A report that only gives a period aggregate (a GA4 UI
+    export without a date dimension, a Matomo range) sets ``period_end``: it is stored as
+    a period figure and never spread over, or added to, the days.
+    """
+
+    account: AccountRef = Field(description="the web property (ga4, matomo or plausible)")
+    day: dt.date = Field(description="the day, or the first day of the period")
+    period_end: dt.date | None = Field(
+        default=None, description="last day (inclusive) of a period aggregate"
+    )
+    dimension: str = Field(
+        description="one of WEB_DIMENSIONS, or a further breakdown of an export (device, country…)"
+    )
+    dimension_value: str = Field(description="e.g. 'Organic Social'; '' for the total")
+    metric: str = Field(description="canonical metric name from the catalogue")
+    value: float
     source: Source
 
 

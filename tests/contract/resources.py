@@ -200,3 +200,25 @@ async def _export_id(session: AsyncSession, client_id: int) -> int:
     session.add(row)
     await session.flush()
     return int(row.id or 0)
+
+
+@factory("ingest", "import_id")
+async def _import(session: AsyncSession, client_id: int) -> int:
+    from services.ingest.imports.models import Import
+
+    imp = Import(client_id=client_id, file_name="b.csv", sha256="b" * 64, status="needs_mapping")
+    session.add(imp)
+    await session.flush()
+    assert imp.id is not None
+    return imp.id
+
+
+@factory("ingest", "mapping_id")
+async def _column_mapping(session: AsyncSession, client_id: int) -> int:
+    from services.ingest.imports.models import ColumnMappingRow
+
+    row = ColumnMappingRow(client_id=client_id, name="b", header_signature="b" * 64)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id

@@ -27,6 +27,7 @@ EXEMPT: dict[tuple[str, str, str], str] = {
         "an animator's calendar feed: its unguessable, revocable token is the credential "
         "(tested in tests/planner/test_calendar_api.py)"
     ),
+    ("ingest", "GET", "/v1/import-formats"): "the formats Balise reads; no client data",
 }
 # Agency-wide data (the relay directory) belongs to no client: any staff member of the
 # agency may read it, client viewers may not. Those rules are tested with the routes;

@@ -8,6 +8,8 @@
   audit's aggregates.
 * ``ingest_web_metric``: website metrics per day and dimension (channel group,
   source/medium, social network, landing page).
+* ``ingest_web_period_metric``: website figures known only for a whole period (a GA4 UI
+  export without a date dimension), never added to the daily rows.
 * ``ingest_channel_total``: a file's "Total" row, stored as the channel's total for the
   period and never added to the posts.
 * ``ingest_source``: where numbers came from (an API sync or an imported file); rows
@@ -150,6 +152,35 @@ class WebMetric(SQLModel, table=True):
         max_length=30,
         description="total, channel_group, source_medium, social_network or landing_page",
     )
+    dimension_value: str = Field(max_length=500)
+    metric: str = Field(max_length=40)
+    value: float
+    source_id: int | None = Field(default=None, foreign_key="ingest_source.id")
+    source_row: int | None = None
+
+
+class WebPeriodMetric(SQLModel, table=True):
+    """A website figure known only for a whole period (e.g. a GA4 UI export without a
+    date dimension). Kept apart from the daily rows so that it is never summed with them."""
+
+    __tablename__ = "ingest_web_period_metric"
+    __table_args__ = (
+        UniqueConstraint(
+            "account_id",
+            "period_start",
+            "period_end",
+            "dimension",
+            "dimension_value",
+            "metric",
+            name="uq_ingest_web_period_metric",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="ingest_account.id", ondelete="CASCADE")
+    period_start: dt.date
+    period_end: dt.date
+    dimension: str = Field(max_length=30)
     dimension_value: str = Field(max_length=500)
     metric: str = Field(max_length=40)
     value: float

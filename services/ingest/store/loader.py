@@ -1,0 +1,593 @@
+"""The store loader: the one way canonical records get into the ingest tables.
+
+Connectors (API syncs), importers (native exports), the metrics push and the demo data
+all end here::
+
+    counts = await loader.load(db, client_id, records, source)
+
+* ``db`` is the caller's :class:`AsyncSession` (a request or a job) or
+  :class:`AsyncConnection` (the CLI, a benchmark). The caller owns the transaction: the
+  loader never commits. It works inside a SAVEPOINT, so a load that fails half-way
+  leaves nothing of itself behind even if the caller then commits other work.
+* ``records`` is any iterable or async iterable mixing :class:`DailyMetricRecord`,
+  :class:`DailyMetricRow` (the same fact as a plain tuple, for bulk producers),
+  :class:`PostRecord`, :class:`ChannelTotalRecord` and :class:`WebMetricRecord`. It is
+  consumed once, in batches of ``batch_size``: memory stays bounded whatever its size.
+* ``source`` is where the numbers come from (an API + version, or a file). Given, it is
+  recorded once (``ingest_source``, reused when the same source is loaded again) and
+  every row points at it with its file row; ``None`` uses each record's own source.
+
+Semantics (DESIGN.md's data rules):
+
+* Daily metrics are one row per (account, metric, day), web metrics one per (property,
+  day, dimension, value, metric); post metrics are dated snapshots, one per (post,
+  snapshot date, metric), and ``ingest_post_metric_latest`` follows the newest snapshot.
+  Loading the same data again writes nothing; a different value for the same key
+  corrects the row and re-points it at the new source.
+* Posts are keyed by (account, external id); attributes absent from a record (``None``)
+  never erase what is known.
+* A :class:`ChannelTotalRecord` (a file's "Total" row) is kept per (account, period,
+  metric), never added to the posts.
+* :class:`AccountRef` s resolve to accounts in the client's scope (``client_id=None``:
+  the agency-wide relay directory); an unknown one is created for that owner.
+* Missing is not zero: a record never carries a value for "no data" (producers leave the
+  metric out); NaN, infinities and unknown metric names are refused with
+  :class:`LoadError`.
+
+Fast paths (see ``bulk.py``): the raw driver under the caller's connection — sqlite3
+``executemany`` on SQLite, binary ``COPY`` into a staging table then ``INSERT … ON
+CONFLICT`` on PostgreSQL. Posts (far fewer rows) go through SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.ingest.store import bulk
+from services.ingest.store.models import Account, ChannelTotal, Post, SourceRecord
+from shared.clock import utcnow
+from shared.metrics_catalogue import CATALOGUE
+from shared.schemas.ingest import (
+    AccountRef,
+    ChannelTotalRecord,
+    DailyMetricRecord,
+    OwnerKind,
+    PostRecord,
+    Source,
+    WebMetricRecord,
+)
+
+DEFAULT_BATCH = 20_000
+AGENCY_SCOPE = "agency"
+
+
+class DailyMetricRow(NamedTuple):
+    """A :class:`DailyMetricRecord` as a plain tuple, for producers of millions of rows.
+
+    Building a validated pydantic model costs ~1–2 µs a row, as much as storing it; bulk
+    importers yield these instead (share one :class:`AccountRef` object per account) and
+    pass the file's :class:`Source` to :func:`load`. ``row`` is the 1-based file row.
+    """
+
+    account: AccountRef
+    metric: str
+    day: dt.date
+    value: float
+    row: int | None = None
+
+
+Record = DailyMetricRecord | DailyMetricRow | PostRecord | ChannelTotalRecord | WebMetricRecord
+
+
+class LoadError(ValueError):
+    """A record the store cannot take (unknown metric, non-finite value, bad account)."""
+
+    def __init__(self, reason: str, row: int | None = None) -> None:
+        super().__init__(f"row {row}: {reason}" if row is not None else reason)
+        self.reason = reason
+        self.row = row
+
+
+@dataclass
+class LoadCounts:
+    """What one load did. ``*_written`` counts rows inserted or corrected; the rest of
+    what was received was already stored with the same value."""
+
+    source_id: int | None = None
+    accounts: int = 0
+    accounts_created: int = 0
+    daily_rows: int = 0
+    daily_written: int = 0
+    posts: int = 0
+    posts_created: int = 0
+    posts_updated: int = 0
+    post_metrics: int = 0
+    post_metrics_written: int = 0
+    web_rows: int = 0
+    web_written: int = 0
+    channel_totals: int = 0
+    channel_totals_written: int = 0
+    account_ids: set[int] = field(default_factory=set, repr=False)
+
+    @property
+    def written(self) -> int:
+        return (
+            self.daily_written
+            + self.posts_created
+            + self.posts_updated
+            + self.post_metrics_written
+            + self.web_written
+            + self.channel_totals_written
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("account_ids")
+        return out
+
+
+OnBatch = Callable[[LoadCounts], Awaitable[None]]
+
+_POST_FIELDS = (
+    "published_at",
+    "content_type",
+    "format",
+    "text",
+    "title",
+    "permalink",
+    "duration_seconds",
+)
+
+
+async def load(
+    db: AsyncSession | AsyncConnection,
+    client_id: int | None,
+    records: Iterable[Record] | AsyncIterable[Record],
+    source: Source | None = None,
+    *,
+    file_sha256: str | None = None,
+    owner_kind: OwnerKind | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: OnBatch | None = None,
+) -> LoadCounts:
+    """Load ``records`` for ``client_id`` (see the module docstring); return the counts.
+
+    Raises :class:`LoadError` for a record the store refuses and lets database errors
+    through; in both cases nothing of this load is kept (its savepoint is rolled back).
+    ``owner_kind`` is the owner of accounts created on the way (default: the client's
+    own, or a relay for the agency scope). ``on_batch`` is awaited after every batch
+    written, with the running counts (for job progress).
+    """
+    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    if isinstance(db, AsyncSession):
+        await db.flush()
+    raw = (await conn.get_raw_connection()).driver_connection
+    writer: bulk.Writer
+    if conn.dialect.name == "sqlite":
+        writer = bulk.SqliteWriter(raw)
+    elif conn.dialect.name == "postgresql":
+        writer = bulk.PostgresWriter(raw)
+    else:  # pragma: no cover - Balise runs on these two
+        raise RuntimeError(f"no bulk path for {conn.dialect.name}")
+    await writer.begin()
+    nested = db.begin_nested()
+    async with nested:
+        if isinstance(db, AsyncSession):
+            # A session emits its SAVEPOINT when it next needs the connection: now, before
+            # the driver is used directly.
+            conn = await db.connection()
+        loader = _Loader(conn, writer, client_id, owner_kind, batch_size, on_batch)
+        if source is not None:
+            loader.fixed_source = await loader.source_id(source, file_sha256)
+            loader.counts.source_id = loader.fixed_source
+        if isinstance(records, AsyncIterable):
+            async for rec in records:
+                await loader.add(rec)
+        else:
+            await loader.add_all(records)
+        await loader.flush_all()
+    return loader.counts
+
+
+class _Loader:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        writer: bulk.Writer,
+        client_id: int | None,
+        owner_kind: OwnerKind | None,
+        batch_size: int,
+        on_batch: OnBatch | None,
+    ) -> None:
+        self.conn = conn
+        self.writer = writer
+        self.client_id = client_id
+        self.scope_key = str(client_id) if client_id is not None else AGENCY_SCOPE
+        self.owner_kind = owner_kind or (
+            OwnerKind.client if client_id is not None else OwnerKind.relay
+        )
+        self.batch = max(1, batch_size)
+        self.on_batch = on_batch
+        self.counts = LoadCounts()
+        self.fixed_source: int | None = None
+        # id(AccountRef) -> (the ref, kept alive so its id is not reused; account id)
+        self._acc_by_obj: dict[int, tuple[AccountRef, int]] = {}
+        self._acc_by_key: dict[tuple[str, str], int] = {}
+        self._sources: dict[tuple[Any, ...], int] = {}
+        self._daily: list[tuple[Any, ...]] = []
+        self._web: list[tuple[Any, ...]] = []
+        self._web_period: list[tuple[Any, ...]] = []
+        self._posts: list[tuple[int, PostRecord, int | None]] = []
+        self._totals: list[tuple[int, ChannelTotalRecord, int | None]] = []
+
+    # ------------------------------------------------------------------ intake
+
+    async def add_all(self, records: Iterable[Record]) -> None:
+        # The bulk tuple form is handled inline: this loop is the import benchmark's path.
+        daily = self._daily
+        batch = self.batch
+        acc_by_obj = self._acc_by_obj
+        known = CATALOGUE
+        isfinite = math.isfinite
+        sid = self.fixed_source
+        for rec in records:
+            if type(rec) is DailyMetricRow:
+                if sid is None:
+                    raise LoadError("daily rows need the load's source (pass `source`)")
+                ref, metric, day, value, row = rec
+                hit = acc_by_obj.get(id(ref))
+                aid = hit[1] if hit is not None else await self.account_id(ref)
+                if metric not in known:
+                    raise LoadError(f"{metric!r} is not a canonical metric", row)
+                value = float(value)
+                if not isfinite(value):
+                    raise LoadError(f"{metric} is not a finite number ({value})", row)
+                daily.append((aid, metric, day, value, sid, row))
+                if len(daily) >= batch:
+                    await self.flush_daily()
+                    daily = self._daily
+            else:
+                await self.add(rec)
+                daily = self._daily
+
+    async def add(self, rec: Record) -> None:
+        if isinstance(rec, DailyMetricRow):
+            await self.add_all((rec,))
+        elif isinstance(rec, DailyMetricRecord):
+            aid = await self.account_id(rec.account)
+            row = rec.source.row
+            self._check(rec.metric, rec.value, row)
+            sid = await self.record_source(rec.source)
+            self._daily.append((aid, rec.metric, rec.day, float(rec.value), sid, row))
+            if len(self._daily) >= self.batch:
+                await self.flush_daily()
+        elif isinstance(rec, WebMetricRecord):
+            aid = await self.account_id(rec.account)
+            row = rec.source.row
+            self._check(rec.metric, rec.value, row)
+            sid = await self.record_source(rec.source)
+            if rec.period_end is None or rec.period_end == rec.day:
+                self._web.append(
+                    (
+                        aid,
+                        rec.day,
+                        rec.dimension,
+                        rec.dimension_value,
+                        rec.metric,
+                        float(rec.value),
+                        sid,
+                        row,
+                    )
+                )
+            else:
+                if rec.period_end < rec.day:
+                    raise LoadError("the period ends before it starts", row)
+                self._web_period.append(
+                    (
+                        aid,
+                        rec.day,
+                        rec.period_end,
+                        rec.dimension,
+                        rec.dimension_value,
+                        rec.metric,
+                        float(rec.value),
+                        sid,
+                        row,
+                    )
+                )
+            if len(self._web) + len(self._web_period) >= self.batch:
+                await self.flush_web()
+        elif isinstance(rec, PostRecord):
+            aid = await self.account_id(rec.account)
+            for metric, value in rec.metrics.items():
+                self._check(metric, value, rec.source.row)
+            if not rec.external_id:
+                raise LoadError("a post needs its platform id", rec.source.row)
+            if rec.published_at is not None and rec.published_at.utcoffset() is None:
+                raise LoadError("a post's publication time must carry its offset", rec.source.row)
+            sid = await self.record_source(rec.source)
+            self._posts.append((aid, rec, sid))
+            # A post carries ~10 metrics: keep post batches smaller than fact batches.
+            if len(self._posts) >= max(1, self.batch // 10):
+                await self.flush_posts()
+        elif isinstance(rec, ChannelTotalRecord):
+            aid = await self.account_id(rec.account)
+            for metric, value in rec.metrics.items():
+                self._check(metric, value, rec.source.row)
+            sid = await self.record_source(rec.source)
+            self._totals.append((aid, rec, sid))
+        else:
+            raise LoadError(f"not a canonical record: {type(rec).__name__}")
+
+    @staticmethod
+    def _check(metric: str, value: float, row: int | None) -> None:
+        if metric not in CATALOGUE:
+            raise LoadError(f"{metric!r} is not a canonical metric", row)
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise LoadError(f"{metric} is not a finite number ({value!r})", row)
+
+    # ------------------------------------------------------------------ accounts & sources
+
+    async def account_id(self, ref: AccountRef) -> int:
+        key = (str(ref.network), ref.external_id)
+        aid = self._acc_by_key.get(key)
+        if aid is None:
+            aid = await self._resolve_account(ref)
+            self._acc_by_key[key] = aid
+            if aid not in self.counts.account_ids:
+                self.counts.account_ids.add(aid)
+                self.counts.accounts = len(self.counts.account_ids)
+        self._acc_by_obj[id(ref)] = (ref, aid)
+        return aid
+
+    async def _resolve_account(self, ref: AccountRef) -> int:
+        if not ref.external_id:
+            raise LoadError(f"a {ref.network} account needs its platform id")
+        t = Account.__table__  # type: ignore[attr-defined]
+        found = await self.conn.scalar(
+            select(t.c.id).where(
+                t.c.scope_key == self.scope_key,
+                t.c.network == str(ref.network),
+                t.c.external_id == ref.external_id,
+            )
+        )
+        if found is not None:
+            return int(found)
+        now = utcnow()
+        new_id = await self.conn.scalar(
+            insert(t)
+            .values(
+                client_id=self.client_id,
+                scope_key=self.scope_key,
+                owner_kind=str(self.owner_kind),
+                network=str(ref.network),
+                external_id=ref.external_id,
+                handle=ref.handle,
+                name=ref.name,
+                timezone="America/Toronto",
+                collection_started_at=now,
+                created_at=now,
+                archived=False,
+            )
+            .returning(t.c.id)
+        )
+        self.counts.accounts_created += 1
+        return int(new_id)
+
+    async def record_source(self, src: Source) -> int:
+        if self.fixed_source is not None:
+            return self.fixed_source
+        return await self.source_id(src, None)
+
+    async def source_id(self, src: Source, sha256: str | None) -> int:
+        """The ``ingest_source`` row for ``src``: one per (client, kind, provider, version,
+        file, sha256), so loading the same source again adds nothing."""
+        key = (src.kind, src.provider, src.version, src.file, sha256)
+        cached = self._sources.get(key)
+        if cached is not None:
+            return cached
+        t = SourceRecord.__table__  # type: ignore[attr-defined]
+
+        def same(col: Any, value: Any) -> Any:
+            return col.is_(None) if value is None else col == value
+
+        found = await self.conn.scalar(
+            select(t.c.id)
+            .where(
+                same(t.c.client_id, self.client_id),
+                t.c.kind == src.kind,
+                t.c.provider == src.provider,
+                same(t.c.version, src.version),
+                same(t.c.file_name, src.file),
+                same(t.c.file_sha256, sha256),
+            )
+            .order_by(t.c.id)
+            .limit(1)
+        )
+        if found is None:
+            found = await self.conn.scalar(
+                insert(t)
+                .values(
+                    client_id=self.client_id,
+                    kind=src.kind,
+                    provider=src.provider,
+                    version=src.version,
+                    file_name=src.file,
+                    file_sha256=sha256,
+                    created_at=utcnow(),
+                )
+                .returning(t.c.id)
+            )
+        self._sources[key] = int(found)
+        return int(found)
+
+    # ------------------------------------------------------------------ flushing
+
+    async def flush_all(self) -> None:
+        await self.flush_daily()
+        await self.flush_web()
+        await self.flush_posts()
+        await self.flush_totals()
+
+    async def _progress(self) -> None:
+        if self.on_batch is not None:
+            await self.on_batch(self.counts)
+
+    async def flush_daily(self) -> None:
+        rows, self._daily = self._daily, []
+        if not rows:
+            return
+        self.counts.daily_rows += len(rows)
+        self.counts.daily_written += await self.writer.upsert(bulk.DAILY, rows)
+        await self._progress()
+
+    async def flush_web(self) -> None:
+        rows, self._web = self._web, []
+        period, self._web_period = self._web_period, []
+        if not rows and not period:
+            return
+        self.counts.web_rows += len(rows) + len(period)
+        self.counts.web_written += await self.writer.upsert(bulk.WEB_DAILY, rows)
+        self.counts.web_written += await self.writer.upsert(bulk.WEB_PERIOD, period)
+        await self._progress()
+
+    async def flush_posts(self) -> None:
+        items, self._posts = self._posts, []
+        if not items:
+            return
+        # The same post twice in one batch: the later record wins.
+        latest: dict[tuple[int, str], tuple[int, PostRecord, int | None]] = {}
+        for item in items:
+            latest[(item[0], item[1].external_id)] = item
+        post_ids = await self._upsert_posts(list(latest.values()))
+        snapshots: list[tuple[Any, ...]] = []
+        heads: list[tuple[Any, ...]] = []
+        for aid, rec, sid in items:
+            pid = post_ids[(aid, rec.external_id)]
+            for metric, value in rec.metrics.items():
+                v = float(value)
+                snapshots.append((pid, rec.snapshot_date, metric, v, sid, rec.source.row))
+                heads.append((pid, metric, rec.snapshot_date, v))
+        self.counts.post_metrics += len(snapshots)
+        self.counts.post_metrics_written += await self.writer.upsert(bulk.POST_METRIC, snapshots)
+        await self.writer.upsert(bulk.POST_METRIC_LATEST, heads)
+        await self._progress()
+
+    async def _upsert_posts(
+        self, items: list[tuple[int, PostRecord, int | None]]
+    ) -> dict[tuple[int, str], int]:
+        t = Post.__table__  # type: ignore[attr-defined]
+        self.counts.posts += len(items)
+        by_account: dict[int, list[str]] = {}
+        for aid, rec, _ in items:
+            by_account.setdefault(aid, []).append(rec.external_id)
+        existing: dict[tuple[int, str], Any] = {}
+        for aid, ext_ids in by_account.items():
+            for i in range(0, len(ext_ids), 500):
+                chunk = ext_ids[i : i + 500]
+                res = await self.conn.execute(
+                    select(t.c.id, t.c.external_id, *(t.c[f] for f in _POST_FIELDS)).where(
+                        t.c.account_id == aid, t.c.external_id.in_(chunk)
+                    )
+                )
+                for r in res:
+                    existing[(aid, r.external_id)] = r
+        ids: dict[tuple[int, str], int] = {}
+        new_rows: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for aid, rec, sid in items:
+            key = (aid, rec.external_id)
+            old = existing.get(key)
+            incoming = {f: getattr(rec, f) for f in _POST_FIELDS}
+            if old is None:
+                new_rows.append(
+                    {
+                        "account_id": aid,
+                        "external_id": rec.external_id,
+                        **incoming,
+                        "source_id": sid,
+                        "source_row": rec.source.row,
+                    }
+                )
+                continue
+            ids[key] = int(old.id)
+            diff = {
+                f: v for f, v in incoming.items() if v is not None and not _same(getattr(old, f), v)
+            }
+            if diff:
+                changes.append({"b_id": old.id, **diff})
+        if new_rows:
+            res = await self.conn.execute(
+                insert(t).returning(t.c.id, t.c.account_id, t.c.external_id),
+                new_rows,
+            )
+            for r in res:
+                ids[(int(r.account_id), r.external_id)] = int(r.id)
+            self.counts.posts_created += len(new_rows)
+        for change in changes:
+            pid = change.pop("b_id")
+            await self.conn.execute(update(t).where(t.c.id == pid).values(**change))
+        self.counts.posts_updated += len(changes)
+        return ids
+
+    async def flush_totals(self) -> None:
+        items, self._totals = self._totals, []
+        if not items:
+            return
+        t = ChannelTotal.__table__  # type: ignore[attr-defined]
+
+        def same(col: Any, value: Any) -> Any:
+            return col.is_(None) if value is None else col == value
+
+        for aid, rec, sid in items:
+            for metric, value in rec.metrics.items():
+                self.counts.channel_totals += 1
+                v = float(value)
+                where = and_(
+                    t.c.account_id == aid,
+                    same(t.c.period_start, rec.period_start),
+                    same(t.c.period_end, rec.period_end),
+                    t.c.metric == metric,
+                )
+                found = (await self.conn.execute(select(t.c.id, t.c.value).where(where))).first()
+                if found is None:
+                    await self.conn.execute(
+                        insert(t).values(
+                            account_id=aid,
+                            period_start=rec.period_start,
+                            period_end=rec.period_end,
+                            metric=metric,
+                            value=v,
+                            source_id=sid,
+                            source_row=rec.source.row,
+                        )
+                    )
+                elif found.value != v:
+                    await self.conn.execute(
+                        update(t)
+                        .where(t.c.id == found.id)
+                        .values(value=v, source_id=sid, source_row=rec.source.row)
+                    )
+                else:
+                    continue
+                self.counts.channel_totals_written += 1
+        await self._progress()
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
+        # SQLite hands datetimes back naive (stored as UTC); compare as UTC.
+        if old.tzinfo is None:
+            old = old.replace(tzinfo=dt.UTC)
+        if new.tzinfo is None:
+            new = new.replace(tzinfo=dt.UTC)
+        return old == new
+    return bool(old == new)
