@@ -225,6 +225,16 @@ class Outbox:
         await session.flush()
         return rows
 
+    async def purge(self, session: AsyncSession, before: dt.datetime) -> int:
+        """Forget finished deliveries created before ``before`` (pending ones are kept)."""
+        from sqlalchemy import delete
+
+        D = self.Delivery
+        res = await session.exec(
+            delete(D).where(col(D.status) != DeliveryStatus.pending, col(D.created_at) < before)
+        )
+        return int(res.rowcount or 0)
+
     # ------------------------------------------------------------------ reading
 
     async def subscriptions(

@@ -227,6 +227,9 @@ class WebhookSettings(EncryptionSettings):
     webhook_dispatch_batch: int = Field(
         50, description="Deliveries claimed by one pass of the webhook dispatcher."
     )
+    webhook_log_days: int = Field(
+        30, description="Days the delivery log keeps sent and abandoned deliveries."
+    )
 
     @property
     def webhooks_allow_private(self) -> bool:

@@ -422,3 +422,22 @@ async def test_live_cron_delivers_a_ping(make_live_backend, receiver):
             await asyncio.sleep(0.1)
         assert len(receiver.received) == 1 and receiver.received[0].verified
         assert receiver.received[0].msg_id == r.json()["msg_id"]
+
+
+async def test_purge_keeps_what_is_still_pending(make_backend, db, connection, receiver):
+    cid = new_client_id()
+    async with make_backend("ingest") as (app, c):
+        await subscribe(c, cid, receiver.url)
+        await outbox.emit(db, cid, SYNC_COMPLETED, {"run_id": 1})
+        await db.commit()
+        await dispatcher(outbox, connection, app.state.settings, FakeClock()).run()
+        await outbox.emit(db, cid, SYNC_COMPLETED, {"run_id": 2})
+        await db.commit()
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        assert await outbox.purge(db, later) >= 1
+        left = (
+            await db.exec(
+                select(IngestWebhookDelivery).where(col(IngestWebhookDelivery.client_id) == cid)
+            )
+        ).all()
+        assert [json.loads(d.payload)["data"]["run_id"] for d in left] == [2]

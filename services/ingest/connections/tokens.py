@@ -22,7 +22,7 @@ from services.ingest.connections.providers import oauth_app, spec
 from services.ingest.connectors.base import AuthExpired, Credentials, ProviderError
 from shared.clock import utcnow
 from shared.crypto import DecryptionFailed, box_for
-from shared.schemas.connections import AuthKind, ConnectionStatus
+from shared.schemas.connections import ConnectionStatus
 
 log = logging.getLogger("balise.ingest.tokens")
 
@@ -52,9 +52,14 @@ class Access:
     def __repr__(self) -> str:
         return f"Access(connection_id={self.connection_id}, token_version={self.token_version})"
 
-    def credentials(self, network: str, external_id: str | None) -> Credentials:
-        """The connector's credentials for one account of the connection."""
-        extra = dict(self.extra)
+    def credentials(self, network: str, external_id: str | None, **account: str) -> Credentials:
+        """The connector's credentials for one account of the connection.
+
+        ``account`` adds what the store knows of it (``timezone``, ``name``).
+        """
+        extra = {**self.extra, **{k: v for k, v in account.items() if v}}
+        if "base_url" in extra:  # a self-hosted server (Matomo): the connector's "url"
+            extra.setdefault("url", extra["base_url"])
         if external_id:
             extra["external_id"] = external_id
             extra[spec(network).id_key] = external_id
@@ -215,7 +220,3 @@ async def refresh_expiring(
                 await session.commit()
                 out["reconnect_needed"] += 1
     return out
-
-
-def auth_kind(conn: Connection) -> AuthKind:
-    return AuthKind(conn.auth_kind)

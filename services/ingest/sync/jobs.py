@@ -14,11 +14,16 @@ import datetime as dt
 import logging
 from typing import Any
 
+from sqlalchemy import delete
+from sqlmodel import col
+
 from services.ingest.connections import repository as conn_repo
 from services.ingest.connections import tokens
 from services.ingest.sync import repository as repo
 from services.ingest.sync import service as sync_service
 from services.ingest.sync.runner import sync_account
+from services.ingest.webhooks.events import outbox
+from services.ingest.webhooks.models import PushMessage
 from shared.clock import utcnow
 from shared.jobs import CronSpec, JobNames, JobQueue, JobRegistry, run_after_commit
 
@@ -33,6 +38,7 @@ async def daily_sync(ctx: dict[str, Any], job_id: str) -> dict[str, int]:
     queue: JobQueue | None = ctx.get("queue")
     within = dt.timedelta(days=int(settings.token_refresh_ahead_days))
     out = dict(await tokens.refresh_expiring(maker, settings, within=within))
+    out.update(await housekeeping(maker, settings))
     out["queued"] = 0
     out["skipped"] = 0
     if queue is None:
@@ -52,6 +58,18 @@ async def daily_sync(ctx: dict[str, Any], job_id: str) -> dict[str, int]:
         await s.commit()
         await run_after_commit(s)
     return out
+
+
+async def housekeeping(maker: Any, settings: Any) -> dict[str, int]:
+    """Old delivery logs and the replay memory of pushes (past the timestamp tolerance,
+    a replayed message is refused for its age anyway)."""
+    now = utcnow()
+    async with maker() as s:
+        purged = await outbox.purge(s, now - dt.timedelta(days=int(settings.webhook_log_days)))
+        horizon = now - dt.timedelta(seconds=max(86400, 2 * int(settings.push_tolerance_seconds)))
+        res = await s.exec(delete(PushMessage).where(col(PushMessage.received_at) < horizon))
+        await s.commit()
+    return {"deliveries_purged": purged, "push_ids_purged": int(res.rowcount or 0)}
 
 
 async def resume_syncs(ctx: dict[str, Any], job_id: str) -> dict[str, int]:

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,15 +31,15 @@ from services.ingest.connectors.base import (
     RateLimited,
     SyncReport,
 )
+from services.ingest.store.models import Account
 from services.ingest.sync import repository as repo
-from services.ingest.sync.connectors import ConnectorFactory, factory_for
+from services.ingest.sync.connectors import ConnectorFactory, factory_for, http_client
 from services.ingest.sync.models import SyncRun, SyncStatus
 from services.ingest.webhooks.events import SYNC_COMPLETED, SYNC_FAILED, outbox
 from shared.clock import utcnow
 
 log = logging.getLogger("balise.ingest.sync")
 
-HTTP_TIMEOUT = 30.0
 Progress = Callable[..., Awaitable[None]]
 
 
@@ -101,6 +100,7 @@ class SyncJob:
         self.run_id: int | None = None
         self.client_id: int | None = None
         self.account_id: int | None = None
+        self.account_extra: dict[str, str] = {}
 
     # ------------------------------------------------------------------ flow
 
@@ -110,15 +110,15 @@ class SyncJob:
             return blocked
         try:
             access = await tokens.access_for(self.maker, self.settings, self.connection_id)
-            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=True) as http:
+            async with http_client(self.settings) as http:
                 build = factory_for(self.network, self.overrides)
                 connector = build(http, self.settings, self.report)
                 await self.progress(3, "Checking the account")
-                creds = access.credentials(self.network, self.external_id)
+                creds = access.credentials(self.network, self.external_id, **self.account_extra)
                 if self.account_id is None:
                     ref = await connector.account(creds)
                     await self.link(ref)
-                    creds = access.credentials(self.network, self.external_id)
+                    creds = access.credentials(self.network, self.external_id, **self.account_extra)
                 for phase in self.phases(connector, creds):
                     await self.load_phase(phase)
         except RateLimited as exc:
@@ -142,6 +142,14 @@ class SyncJob:
             await self.fail(f"{type(exc).__name__}: {exc}"[:500], retryable=True, raise_=False)
             raise
         return await self.succeed()
+
+    async def announce(self, percent: int, message: str) -> None:
+        """Progress that must be seen (a wait), past the usual few-writes-a-second limit."""
+        tracker = self.ctx.get("tracker")
+        if tracker is not None and self.job_id:
+            await tracker.progress(self.job_id, percent, message)
+        else:
+            await self.progress(percent, message)
 
     def phases(self, connector: Any, creds: Any) -> list[Phase]:
         w = self.window
@@ -192,7 +200,7 @@ class SyncJob:
                 if delay > max_wait or self.waits >= int(self.settings.sync_max_waits):
                     raise
                 self.waits += 1
-                await self.progress(
+                await self.announce(
                     phase.start, f"Rate limited by {exc.provider}: waiting {max(0, delay):.0f} s"
                 )
                 await self.sleep(max(0.0, delay))
@@ -215,6 +223,12 @@ class SyncJob:
             if target is None:
                 raise SyncStopped(f"The connection no longer serves this {self.network} account.")
             self.account_id = target.get("account_id")
+            if self.account_id is not None:
+                account = await s.get(Account, self.account_id)
+                if account is not None:
+                    self.account_extra = {"timezone": account.timezone}
+                    if account.name:
+                        self.account_extra["name"] = account.name
             run = SyncRun(
                 client_id=conn.client_id,
                 connection_id=self.connection_id,
@@ -244,7 +258,7 @@ class SyncJob:
                 )
             )
         if wait <= float(self.settings.sync_max_wait_seconds):
-            await self.progress(1, f"Waiting {wait:.0f} s for the provider's rate limit")
+            await self.announce(1, f"Waiting {wait:.0f} s for the provider's rate limit")
             await self.sleep(wait)
             return None
         return await self.rescheduled(
@@ -256,12 +270,15 @@ class SyncJob:
         )
 
     def _target(self, conn: Any) -> dict[str, Any] | None:
-        for a in conn.accounts:
-            if a.get("network") == self.network and (
-                a.get("external_id") == self.external_id
-                or (self.external_id is None and a.get("external_id") is None)
-            ):
+        same = [a for a in conn.accounts if a.get("network") == self.network]
+        for a in same:
+            if a.get("external_id") == self.external_id:
                 return dict(a)
+        if self.external_id is None and len(same) == 1:
+            # A job queued before its account was discovered (a retried backfill): the
+            # connection's only account of this network is the one it meant.
+            self.external_id = same[0].get("external_id")
+            return dict(same[0])
         return None
 
     async def link(self, ref: Any) -> None:
@@ -302,6 +319,9 @@ class SyncJob:
             await s.commit()
         self.external_id = discovered
         self.account_id = account.id
+        self.account_extra = {"timezone": account.timezone}
+        if account.name:
+            self.account_extra["name"] = account.name
 
     # ------------------------------------------------------------------ endings
 
