@@ -41,14 +41,18 @@ EVENTS = (
     ),
     EventType(
         IMPORT_COMPLETED,
-        "A native export file was imported; counts of what was stored.",
+        "An import of a native export file ended, stored or refused; counts of what was stored.",
         {
-            "job_id": "9f1c…",
+            "import_id": 31,
+            "job_id": "9f1c2e…",
             "file": "posts.csv",
+            "sha256": "5d41402abc4b2a76b9719d911017c592…",
             "format": "meta_business_suite_posts",
+            "status": "succeeded",
             "posts": 120,
             "daily_rows": 0,
             "accounts": 1,
+            "errors_total": 0,
         },
     ),
     EventType(
