@@ -183,7 +183,8 @@ async def refresh(app: OAuthApp, refresh_token: str) -> TokenSet:
 async def _meta_long_lived(client: Any, app: OAuthApp, short: TokenSet) -> TokenSet:
     try:
         # POSTed, not in a query string: URLs end up in access logs, bodies do not.
-        resp = await client.post(
+        resp = await client.request(
+            "POST",
             app.token_url,
             data={
                 "grant_type": "fb_exchange_token",
@@ -206,7 +207,8 @@ async def _meta_long_lived(client: Any, app: OAuthApp, short: TokenSet) -> Token
 async def _meta_permissions(client: Any, app: OAuthApp, token: str) -> list[str] | None:
     graph = app.token_url.split("/oauth/", 1)[0]
     try:
-        resp = await client.get(
+        resp = await client.request(
+            "GET",
             f"{graph}/me/permissions",
             headers={"Authorization": f"Bearer {token}"},
             withhold_token=True,

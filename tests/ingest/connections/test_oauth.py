@@ -309,3 +309,172 @@ async def test_tokens_never_reach_the_logs(make_backend, connection, xstub, capl
     secrets.append(verifier)
     leaked = [s for s in secrets if s in text]
     assert not leaked, "a secret was logged"
+
+
+class MetaStub:
+    """Facebook Login's dialog and Graph's token, long-lived exchange and permissions."""
+
+    def __init__(self) -> None:
+        self.client_id, self.client_secret = "1234567890", "meta-app-secret-value"
+        self.codes: set[str] = set()
+        self.exchanges: list[dict[str, str]] = []
+
+    async def dialog(self, request):
+        from starlette.responses import RedirectResponse
+
+        q = request.query_params
+        code = "AQD" + q["state"][:8]
+        self.codes.add(code)
+        return RedirectResponse(f"{q['redirect_uri']}?code={code}&state={q['state']}#_=_", 302)
+
+    async def token(self, request):
+        from starlette.responses import JSONResponse
+
+        form = dict(await request.form())
+        self.exchanges.append({k: str(v) for k, v in form.items()})
+        if form.get("client_secret") != self.client_secret:
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "Error validating client secret.",
+                        "type": "OAuthException",
+                        "code": 1,
+                    }
+                },
+                status_code=400,
+            )
+        if form.get("grant_type") == "fb_exchange_token":
+            if form.get("fb_exchange_token") != "EAAshort":
+                return JSONResponse(
+                    {
+                        "error": {
+                            "message": "Invalid OAuth access token.",
+                            "type": "OAuthException",
+                            "code": 190,
+                        }
+                    },
+                    status_code=400,
+                )
+            return JSONResponse(
+                {"access_token": "EAAlong-lived", "token_type": "bearer", "expires_in": 5183944}
+            )
+        if form.get("code") not in self.codes:
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "Invalid verification code format.",
+                        "type": "OAuthException",
+                        "code": 100,
+                    }
+                },
+                status_code=400,
+            )
+        self.codes.discard(str(form["code"]))
+        return JSONResponse(
+            {"access_token": "EAAshort", "token_type": "bearer", "expires_in": 5400}
+        )
+
+    async def permissions(self, request):
+        from starlette.responses import JSONResponse
+
+        assert request.headers["authorization"] == "Bearer EAAlong-lived"
+        return JSONResponse(
+            {
+                "data": [
+                    {"permission": "pages_show_list", "status": "granted"},
+                    {"permission": "pages_read_engagement", "status": "granted"},
+                    {"permission": "read_insights", "status": "declined"},
+                    {"permission": "public_profile", "status": "granted"},
+                ]
+            }
+        )
+
+    def app(self):
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        return Starlette(
+            routes=[
+                Route("/v23.0/dialog/oauth", self.dialog),
+                Route("/v23.0/oauth/access_token", self.token, methods=["POST"]),
+                Route("/v23.0/me/permissions", self.permissions),
+            ]
+        )
+
+
+async def test_meta_code_then_long_lived_token_and_declined_permissions(make_backend, db):
+    from tests.servers import Served
+
+    meta = MetaStub()
+    served = Served(meta.app()).start()
+    base = served.base_url
+    cid = new_client_id()
+    binding = session_binding()
+    try:
+        async with make_backend(
+            "ingest",
+            oauth_meta_client_id=meta.client_id,
+            oauth_meta_client_secret=meta.client_secret,
+            oauth_meta_authorize_url=f"{base}/v23.0/dialog/oauth",
+            oauth_meta_token_url=f"{base}/v23.0/oauth/access_token",
+        ) as (app, c):
+            r = await c.post(
+                "/v1/connections/oauth/start",
+                json={
+                    "client_id": cid,
+                    "network": "facebook",
+                    "external_id": "123456789",
+                    "redirect_uri": REDIRECT,
+                    "session_binding": binding,
+                },
+                headers=auth([cid]),
+            )
+            q = parse_qs(urlsplit(r.json()["authorize_url"]).query)
+            assert q["scope"] == ["pages_show_list,pages_read_engagement,read_insights"]
+            assert "code_challenge" not in q  # Facebook Login: no PKCE for a server app
+            back = await consent(r.json()["authorize_url"])
+            r = await c.post(
+                "/v1/connections/oauth/complete",
+                json={"state": back["state"], "code": back["code"], "session_binding": binding},
+                headers=auth([cid]),
+            )
+            assert r.status_code == 200, r.text
+            conn = r.json()["connection"]
+            assert [e["grant_type"] for e in meta.exchanges] == [
+                "authorization_code",
+                "fb_exchange_token",
+            ]
+            # The 60-day token is kept, and Meta cannot refresh it: the board counts down.
+            assert 59 * 86400 < conn["expires_in_seconds"] <= 60 * 86400
+            assert conn["refreshable"] is False
+            assert conn["scopes_missing"] == ["read_insights"]
+            assert conn["accounts"][0]["external_id"] == "123456789"
+            row = await db.get(Connection, conn["id"])
+            assert box_for(app.state.settings).decrypt(row.access_token_enc) == "EAAlong-lived"
+            assert row.refresh_token_enc is None
+    finally:
+        served.stop()
+
+
+def test_google_asks_for_offline_access_with_pkce():
+    from services.ingest.connections import oauth
+    from services.ingest.connections.providers import PROVIDERS, OAuthApp
+
+    app = OAuthApp(
+        provider=PROVIDERS["google"],
+        client_id="cid.apps.googleusercontent.com",
+        client_secret="x",
+        authorize_url=PROVIDERS["google"].authorize_url,
+        token_url=PROVIDERS["google"].token_url,
+    )
+    url = oauth.authorization_url(
+        app,
+        scopes=["https://www.googleapis.com/auth/analytics.readonly"],
+        redirect_uri=REDIRECT,
+        state="s" * 20,
+        code_verifier=oauth.new_code_verifier(),
+    )
+    q = parse_qs(urlsplit(url).query)
+    assert q["access_type"] == ["offline"] and q["prompt"] == ["consent"]
+    assert q["code_challenge_method"] == ["S256"]
+    assert url.startswith("https://accounts.google.com/o/oauth2/v2/auth?")
