@@ -327,3 +327,21 @@ def test_the_schedules_are_on_the_registry():
         "cron:cron_ingest_resume_syncs",
         "cron:cron_webhooks_dispatch",
     } <= names
+
+
+async def test_the_real_x_connector_through_the_registry(
+    make_backend, db, connection, xstub, tweets
+):
+    """No test provider: the sync builds the project's X connector from the settings."""
+    cid = new_client_id()
+    async with make_backend("ingest", **x_settings(xstub)) as (app, c):
+        conn_id, job_id = await connected(c, cid, xstub)
+        ctx = await job_context(app, connection, xstub)
+        del ctx["connectors"]
+        job = await run(ctx, job_id, db)
+        assert job.status == "succeeded", job.error
+        assert job.result["posts"] == 5
+        conn = await db.get(Connection, conn_id)
+        await db.refresh(conn)
+        stored = await counts(db, conn.accounts[0]["account_id"])
+        assert stored["posts"] == 5 and stored["daily"] >= 1  # followers from profile()

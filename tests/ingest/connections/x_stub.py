@@ -216,6 +216,27 @@ class XStub:
         self.calls.append(("GET", "/2/users/me", dict(request.query_params)))
         return self._auth_error(request) or JSONResponse({"data": USER}, headers=self._limits())
 
+    async def user(self, request: Request) -> Response:
+        self.calls.append(("GET", request.url.path, dict(request.query_params)))
+        denied = self._auth_error(request)
+        if denied:
+            return denied
+        if request.path_params["uid"] != USER["id"]:
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "value": request.path_params["uid"],
+                            "detail": "Could not find user with id.",
+                            "title": "Not Found Error",
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+                headers=self._limits(),
+            )
+        return JSONResponse({"data": USER}, headers=self._limits())
+
     async def user_tweets(self, request: Request) -> Response:
         q = dict(request.query_params)
         self.calls.append(("GET", request.url.path, q))
@@ -280,6 +301,7 @@ class XStub:
                 Route("/i/oauth2/authorize", self.authorize),
                 Route("/2/oauth2/token", self.token, methods=["POST"]),
                 Route("/2/users/me", self.me),
+                Route("/2/users/{uid}", self.user),
                 Route("/2/users/{uid}/tweets", self.user_tweets),
             ]
         )
