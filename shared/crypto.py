@@ -6,9 +6,6 @@ be given, comma-separated: the first encrypts, all of them decrypt, so a key can
 rotated without re-encrypting every row at once. Development generates a key into
 ``var/`` (like :func:`shared.settings.dev_secret`); production refuses to start without
 one (see :class:`shared.settings.EncryptionSettings`).
-
-A :class:`Sealed` value never shows its plaintext in ``repr``/``str``, so an accidental
-log line or traceback cannot leak it.
 """
 
 from __future__ import annotations
@@ -92,23 +89,3 @@ def dev_encryption_key(var_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value
-
-
-class Sealed:
-    """A decrypted secret that refuses to show itself in logs, reprs and tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Sealed('**********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.connections.models import Connection
+from services.ingest.connectors.base import ProviderError
 from services.ingest.sync import repository as repo
 from services.ingest.sync.connectors import connector_class
 from services.ingest.sync.models import SyncRun
@@ -25,7 +26,7 @@ def max_days(network: str, settings: Any) -> int:
     days = int(settings.backfill_days)
     try:
         cap = getattr(connector_class(network), "max_backfill_days", None)
-    except Exception:  # no connector yet: the job will say so
+    except ProviderError:  # no connector for this network: the job will say so
         cap = None
     return min(days, int(cap)) if cap else days
 
