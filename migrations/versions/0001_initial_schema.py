@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:11:11.140446
+Create Date: 2026-11-28 01:32:14.863876
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_account_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_account_network'), ['network'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_account_owner_ref'), ['owner_ref'], unique=False)
+
+    op.create_table('ingest_audit_report',
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('job_id')
+    )
+    with op.batch_alter_table('ingest_audit_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_audit_report_client_id'), ['client_id'], unique=False)
 
     op.create_table('ingest_column_mapping',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -730,6 +742,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_column_mapping_client_id'))
 
     op.drop_table('ingest_column_mapping')
+    with op.batch_alter_table('ingest_audit_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_audit_report_client_id'))
+
+    op.drop_table('ingest_audit_report')
     with op.batch_alter_table('ingest_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_account_owner_ref'))
         batch_op.drop_index(batch_op.f('ix_ingest_account_network'))

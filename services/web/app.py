@@ -27,6 +27,7 @@ from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
 from services.web.routers import (
     admin,
+    audit,
     auth,
     connections,
     home,
@@ -172,7 +173,8 @@ def create_app(
         description=__doc__ or "",
         routers=[
             auth.router,
-            # Before home: its /c/{slug}/{step_key} would shadow the step's own pages.
+            # Before home: its /c/{slug}/{step_key} would shadow the steps' own pages.
+            audit.router,
             plan.router,
             connections.router,
             webhooks.router,

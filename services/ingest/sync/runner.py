@@ -31,6 +31,7 @@ from services.ingest.connectors.base import (
     RateLimited,
     SyncReport,
 )
+from services.ingest.store import loader
 from services.ingest.store.models import Account
 from services.ingest.sync import repository as repo
 from services.ingest.sync.connectors import ConnectorFactory, factory_for, http_client
@@ -134,9 +135,7 @@ class SyncJob:
         except ConnectorError as exc:
             await self.fail(exc.public_message, retryable=False)
         except Exception as exc:
-            from services.ingest.store.loader import LoadError
-
-            if isinstance(exc, LoadError):
+            if isinstance(exc, loader.LoadError):
                 await self.fail(f"The store refused a record: {exc}", retryable=False)
             log.exception("sync run %s failed", self.run_id)
             await self.fail(f"{type(exc).__name__}: {exc}"[:500], retryable=True, raise_=False)
@@ -179,8 +178,6 @@ class SyncJob:
         return out
 
     async def load_phase(self, phase: Phase) -> None:
-        from services.ingest.store import loader
-
         max_wait = float(self.settings.sync_max_wait_seconds)
         while True:
             await self.progress(phase.start, phase.label)

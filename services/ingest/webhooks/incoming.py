@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from services.ingest.connections import repository as conn_repo
+from services.ingest.store import loader
 from services.ingest.sync import service as sync_service
 from services.ingest.webhooks.models import PushMessage, PushSecret
 from shared import webhooks
@@ -191,8 +192,6 @@ async def push_metrics(client_id: int, request: Request, session: SessionDep) ->
             session.add(PushMessage(client_id=client_id, msg_id=msg_id[:200]))
     except IntegrityError as exc:
         raise Conflict(f"The message {msg_id} was already received.") from exc
-    from services.ingest.store import loader
-
     ref = AccountRef(
         network=push.account.network,
         external_id=push.account.external_id,
