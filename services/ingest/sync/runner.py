@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.connections import repository as conn_repo
@@ -134,6 +136,9 @@ class SyncJob:
             await self.fail(exc.public_message, retryable=exc.retryable)
         except ConnectorError as exc:
             await self.fail(exc.public_message, retryable=False)
+        except asyncio.CancelledError:
+            await self.fail("cancelled: the worker stopped", retryable=True, raise_=False)
+            raise
         except Exception as exc:
             if isinstance(exc, loader.LoadError):
                 await self.fail(f"The store refused a record: {exc}", retryable=False)
@@ -226,6 +231,18 @@ class SyncJob:
                     self.account_extra = {"timezone": account.timezone}
                     if account.name:
                         self.account_extra["name"] = account.name
+            if self.job_id:
+                # A worker killed during an earlier attempt of this job left its run open.
+                await s.exec(
+                    update(SyncRun)
+                    .where(col(SyncRun.job_id) == self.job_id, col(SyncRun.status) == "running")
+                    .values(
+                        status=SyncStatus.failed,
+                        retryable=True,
+                        error="The worker stopped before this sync finished.",
+                        finished_at=now,
+                    )
+                )
             run = SyncRun(
                 client_id=conn.client_id,
                 connection_id=self.connection_id,

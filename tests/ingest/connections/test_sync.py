@@ -345,3 +345,38 @@ async def test_the_real_x_connector_through_the_registry(
         await db.refresh(conn)
         stored = await counts(db, conn.accounts[0]["account_id"])
         assert stored["posts"] == 5 and stored["daily"] >= 1  # followers from profile()
+
+
+async def test_a_retry_closes_the_run_a_killed_worker_left_open(
+    make_backend, db, connection, xstub, tweets
+):
+    cid = new_client_id()
+    async with make_backend("ingest", **x_settings(xstub)) as (app, c):
+        conn_id, job_id = await connected(c, cid, xstub)
+        ctx = await job_context(app, connection, xstub)
+        # What a SIGKILL leaves: the run row open, the job marked failed by the recovery.
+        orphan = SyncRun(
+            client_id=cid,
+            connection_id=conn_id,
+            network="x",
+            job_id=job_id,
+            kind="backfill",
+            window_start=dt.date.today(),
+            window_end=dt.date.today(),
+        )
+        db.add(orphan)
+        job = await db.get(IngestJob, job_id)
+        job.status = "failed"
+        db.add(job)
+        await db.commit()
+        r = await c.post(f"/v1/jobs/{job_id}/retry", headers=auth([cid]))
+        assert r.status_code == 202
+        job = await run(ctx, job_id, db)
+        assert job.status == "succeeded", job.error
+        runs = (
+            await db.exec(select(SyncRun).where(SyncRun.job_id == job_id).order_by(SyncRun.id))
+        ).all()
+        for r in runs:
+            await db.refresh(r)
+        assert [r.status for r in runs] == ["failed", "succeeded"]
+        assert "worker stopped" in runs[0].error
