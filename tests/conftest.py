@@ -133,34 +133,41 @@ async def engine(migrated: str) -> AsyncIterator[AsyncEngine]:
     from shared.db import create_engine
 
     eng = create_engine(migrated)
-    if eng.dialect.name == "sqlite":
-        _fix_sqlite_savepoints(eng)
     yield eng
     await eng.dispose()
 
 
-def _fix_sqlite_savepoints(eng: AsyncEngine) -> None:
-    """Let SQLAlchemy, not the driver, open SQLite transactions.
+@pytest.fixture(scope="session")
+async def txn_engine(migrated: str) -> AsyncIterator[AsyncEngine]:
+    """The engine of the rolled-back test transactions (``db``).
 
-    pysqlite (under aiosqlite) only emits BEGIN before DML, so a test transaction whose
-    first statement is a SAVEPOINT is no transaction at all: a ``commit()`` in a test
-    (a savepoint release) really commits and the final rollback keeps the rows. This is
-    SQLAlchemy's documented recipe for SAVEPOINT support on pysqlite.
+    pysqlite only opens a transaction before DML and mishandles SAVEPOINT, so on SQLite
+    the test's transaction would not hold what a request commits inside it. SQLAlchemy's
+    documented remedy, applied to this engine only (the apps' own engine keeps the
+    production behaviour): the driver emits no BEGIN, we emit it ourselves.
     """
     from sqlalchemy import event
 
-    @event.listens_for(eng.sync_engine, "connect")
-    def _no_driver_begin(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
+    from shared.db import create_engine
 
-    @event.listens_for(eng.sync_engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+    eng = create_engine(migrated)
+    if eng.dialect.name == "sqlite":
+
+        @event.listens_for(eng.sync_engine, "connect")
+        def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(eng.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    yield eng
+    await eng.dispose()
 
 
 @pytest.fixture
-async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
+async def connection(txn_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with txn_engine.connect() as conn:
         trans = await conn.begin()
         try:
             yield conn

@@ -222,3 +222,77 @@ async def _column_mapping(session: AsyncSession, client_id: int) -> int:
     await session.flush()
     assert row.id is not None
     return row.id
+
+
+# ---------------------------------------------------------------------------- benchmark
+
+
+async def _peer_group(session: AsyncSession, client_id: int) -> Any:
+    """Client B's peer group with one peer, one account and one result (cached)."""
+    import datetime as dt
+
+    from services.benchmark.peers.models import BenchmarkResultRow, Peer, PeerAccount, PeerGroup
+
+    cached = session.info.get(("peer_group", client_id))
+    if cached is not None:
+        return cached
+    group = PeerGroup(client_id=client_id, name="B's peers")
+    session.add(group)
+    await session.flush()
+    peer = Peer(group_id=group.id or 0, client_id=client_id, name="B's peer")
+    session.add(peer)
+    await session.flush()
+    account = PeerAccount(
+        peer_id=peer.id or 0, client_id=client_id, network="instagram", external_id="b"
+    )
+    result = BenchmarkResultRow(
+        client_id=client_id,
+        peer_group_id=group.id or 0,
+        version=1,
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 12, 31),
+    )
+    session.add_all([account, result])
+    await session.flush()
+    out = {"group": group.id, "peer": peer.id, "account": account.id, "result": result.id}
+    session.info[("peer_group", client_id)] = out
+    return out
+
+
+@factory("benchmark", "group_id")
+async def _group_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["group"])
+
+
+@factory("benchmark", "peer_id")
+async def _peer_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["peer"])
+
+
+@factory("benchmark", "account_id")
+async def _peer_account_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["account"])
+
+
+@factory("benchmark", "result_id")
+async def _result_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["result"])
+
+
+@factory("benchmark", "relay_id")
+async def _relay_id(session: AsyncSession, client_id: int) -> int:
+    """A relay shortlisted for client B (the directory itself is agency-wide)."""
+    from services.benchmark.relays.models import Relay, Shortlist
+
+    relay = Relay(name="B's relay")
+    session.add(relay)
+    await session.flush()
+    session.add(Shortlist(client_id=client_id, relay_id=relay.id or 0))
+    await session.flush()
+    return int(relay.id or 0)
+
+
+BODIES[("benchmark", "POST", "/v1/peers/{peer_id}/accounts")] = {
+    "network": "instagram",
+    "handle": "someone",
+}

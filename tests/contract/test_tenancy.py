@@ -32,7 +32,7 @@ EXEMPT: dict[tuple[str, str, str], str] = {
 # Agency-wide data (the relay directory) belongs to no client: any staff member of the
 # agency may read it, client viewers may not. Those rules are tested with the routes;
 # here they are skipped because there is no "client B" to protect.
-AGENCY_PREFIXES = ("/v1/agency/",)
+AGENCY_PREFIXES = ("/v1/agency/", "/v1/relays", "/v1/scoring/", "/v1/reference")
 
 
 def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
