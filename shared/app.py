@@ -179,6 +179,8 @@ def _runner(registry: JobRegistry, settings: ServiceSettings, metrics: Metrics) 
     async def make_ctx() -> dict[str, Any]:
         eng = db.engine_from_settings(settings)
         ctx = await base_context(registry, settings, eng, db.create_sessionmaker(eng), metrics)
+        # Jobs and schedules that start other jobs (a daily sync) submit them here too.
+        ctx["queue"] = JobQueue(registry, runner=runner)
         return ctx
 
     async def close_ctx(ctx: dict[str, Any]) -> None:

@@ -50,6 +50,7 @@ class JobNames:
     INGEST_IMPORT = "ingest.import_file"
     INGEST_SYNC_ACCOUNT = "ingest.sync_account"
     INGEST_DAILY_SYNC = "ingest.daily_sync"
+    INGEST_SYNC_RESUME = "ingest.resume_syncs"
     INGEST_AUDIT_PDF = "ingest.audit_pdf"
     BENCHMARK_RESCORE = "benchmark.rescore_relays"
     BENCHMARK_COMPUTE = "benchmark.compute_peer_benchmark"

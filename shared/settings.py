@@ -34,6 +34,7 @@ SHARED_ENV = {
     "secret_key": "BALISE_SECRET_KEY",
     "log_level": "LOG_LEVEL",
     "log_json": "LOG_JSON",
+    "encryption_key": "BALISE_ENCRYPTION_KEY",
 }
 
 
@@ -174,3 +175,64 @@ def async_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
+
+
+class EncryptionSettings(ServiceSettings):
+    """Settings of a service that keeps secrets at rest (tokens, keys, webhook secrets).
+
+    The key comes from ``<PREFIX>_ENCRYPTION_KEY`` or the shared ``BALISE_ENCRYPTION_KEY``
+    (a Fernet key; several comma-separated keys rotate: the first encrypts, all decrypt).
+    Development generates one into ``var/``; production refuses to start without it.
+    """
+
+    encryption_key: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "Fernet key(s) encrypting stored secrets (OAuth tokens, service-account keys, "
+            "webhook secrets), comma-separated for rotation, newest first. Required in "
+            "production; generated into var/ in development."
+        ),
+    )
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        if not self.encryption_key.get_secret_value().strip():
+            if self.environment == "production":
+                raise ValueError(
+                    f"{(self.model_config.get('env_prefix') or 'BALISE_')}ENCRYPTION_KEY "
+                    "(or BALISE_ENCRYPTION_KEY) must be set in production"
+                )
+            from shared.crypto import dev_encryption_key
+
+            self.encryption_key = SecretStr(dev_encryption_key(self.var_dir))
+        from shared.crypto import box
+
+        # Fail at start, not at the first token: a malformed key is a configuration error.
+        box(self.encryption_key.get_secret_value())
+
+
+class WebhookSettings(EncryptionSettings):
+    """Settings of a backend that sends outgoing webhooks (see :mod:`shared.outbox`)."""
+
+    webhook_timeout_seconds: float = Field(
+        10.0, description="How long one webhook delivery attempt may take (s)."
+    )
+    webhook_allow_private_targets: bool | None = Field(
+        None,
+        description=(
+            "Allow webhook target URLs that resolve to private, loopback or link-local "
+            "addresses. Empty: allowed in development and test, refused in production."
+        ),
+    )
+    webhook_dispatch_batch: int = Field(
+        50, description="Deliveries claimed by one pass of the webhook dispatcher."
+    )
+    webhook_log_days: int = Field(
+        30, description="Days the delivery log keeps sent and abandoned deliveries."
+    )
+
+    @property
+    def webhooks_allow_private(self) -> bool:
+        if self.webhook_allow_private_targets is not None:
+            return self.webhook_allow_private_targets
+        return self.environment != "production"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:29:40.702686
+Create Date: 2026-11-28 01:46:03.630950
 """
 
 from collections.abc import Sequence
@@ -179,6 +179,40 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_column_mapping', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingest_column_mapping_client_id'), ['client_id'], unique=False)
 
+    op.create_table('ingest_connection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('auth_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('networks', sa.JSON(), nullable=False),
+    sa.Column('accounts', sa.JSON(), nullable=False),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.Column('scopes_granted', sa.JSON(), nullable=False),
+    sa.Column('scopes_needed', sa.JSON(), nullable=False),
+    sa.Column('access_token_enc', sa.Text(), nullable=True),
+    sa.Column('refresh_token_enc', sa.Text(), nullable=True),
+    sa.Column('service_account_enc', sa.Text(), nullable=True),
+    sa.Column('token_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('refresh_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('token_version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('last_error_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('rate_limit', sa.JSON(), nullable=False),
+    sa.Column('next_allowed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_connection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_connection_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_connection_status'), ['status'], unique=False)
+
     op.create_table('ingest_job',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -202,6 +236,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_job_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_job_status'), ['status'], unique=False)
 
+    op.create_table('ingest_oauth_state',
+    sa.Column('state_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('network', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('user_subject', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('session_binding', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('code_verifier_enc', sa.Text(), nullable=True),
+    sa.Column('redirect_uri', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('state_hash')
+    )
+    with op.batch_alter_table('ingest_oauth_state', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_oauth_state_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_oauth_state_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('ingest_push_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('client_id', 'msg_id', name='uq_ingest_push_message')
+    )
+    with op.batch_alter_table('ingest_push_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_push_message_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_push_message_received_at'), ['received_at'], unique=False)
+
+    op.create_table('ingest_push_secret',
+    sa.Column('client_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('client_id')
+    )
     op.create_table('ingest_source',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=True),
@@ -216,6 +288,27 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_source', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingest_source_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingest_source_file_sha256'), ['file_sha256'], unique=False)
+
+    op.create_table('ingest_webhook_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_failure_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_webhook_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_subscription_client_id'), ['client_id'], unique=False)
 
     op.create_table('planner_job',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -506,6 +599,37 @@ def upgrade() -> None:
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.create_index('ix_ingest_post_account_published', ['account_id', 'published_at'], unique=False)
 
+    op.create_table('ingest_sync_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=True),
+    sa.Column('network', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=False),
+    sa.Column('window_end', sa.Date(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('retired_metrics', sa.JSON(), nullable=False),
+    sa.Column('requests', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('retryable', sa.Boolean(), nullable=False),
+    sa.Column('resume_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resumed_by_job', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['ingest_account.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['connection_id'], ['ingest_connection.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ingest_sync_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_sync_run_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_ingest_sync_run_connection_started', ['connection_id', 'started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_sync_run_job_id'), ['job_id'], unique=False)
+        batch_op.create_index('ix_ingest_sync_run_resume', ['status', 'resume_at'], unique=False)
+
     op.create_table('ingest_web_metric',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -537,6 +661,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'period_start', 'period_end', 'dimension', 'dimension_value', 'metric', name='uq_ingest_web_period_metric')
     )
+    op.create_table('ingest_webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('first_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('log', sa.JSON(), nullable=False),
+    sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['ingest_webhook_subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'msg_id', name='uq_ingest_webhook_delivery_msg')
+    )
+    with op.batch_alter_table('ingest_webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_delivery_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_ingest_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('planner_feed_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -762,8 +913,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_planner_feed_token_client_id'))
 
     op.drop_table('planner_feed_token')
+    with op.batch_alter_table('ingest_webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_subscription_id'))
+        batch_op.drop_index('ix_ingest_webhook_delivery_due')
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_delivery_client_id'))
+
+    op.drop_table('ingest_webhook_delivery')
     op.drop_table('ingest_web_period_metric')
     op.drop_table('ingest_web_metric')
+    with op.batch_alter_table('ingest_sync_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_ingest_sync_run_resume')
+        batch_op.drop_index(batch_op.f('ix_ingest_sync_run_job_id'))
+        batch_op.drop_index('ix_ingest_sync_run_connection_started')
+        batch_op.drop_index(batch_op.f('ix_ingest_sync_run_client_id'))
+
+    op.drop_table('ingest_sync_run')
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_post_account_published')
 
@@ -834,17 +998,37 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_planner_job_client_id'))
 
     op.drop_table('planner_job')
+    with op.batch_alter_table('ingest_webhook_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_webhook_subscription_client_id'))
+
+    op.drop_table('ingest_webhook_subscription')
     with op.batch_alter_table('ingest_source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_source_file_sha256'))
         batch_op.drop_index(batch_op.f('ix_ingest_source_client_id'))
 
     op.drop_table('ingest_source')
+    op.drop_table('ingest_push_secret')
+    with op.batch_alter_table('ingest_push_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_push_message_received_at'))
+        batch_op.drop_index(batch_op.f('ix_ingest_push_message_client_id'))
+
+    op.drop_table('ingest_push_message')
+    with op.batch_alter_table('ingest_oauth_state', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_oauth_state_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_ingest_oauth_state_client_id'))
+
+    op.drop_table('ingest_oauth_state')
     with op.batch_alter_table('ingest_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_job_status'))
         batch_op.drop_index(batch_op.f('ix_ingest_job_name'))
         batch_op.drop_index(batch_op.f('ix_ingest_job_client_id'))
 
     op.drop_table('ingest_job')
+    with op.batch_alter_table('ingest_connection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ingest_connection_status'))
+        batch_op.drop_index(batch_op.f('ix_ingest_connection_client_id'))
+
+    op.drop_table('ingest_connection')
     with op.batch_alter_table('ingest_column_mapping', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_column_mapping_client_id'))
 

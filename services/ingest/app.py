@@ -9,12 +9,17 @@ from services.ingest.accounts.router import router as accounts_router
 from services.ingest.audit.report import router as audit_report_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
+from services.ingest.connections.router import router as connections_router
 from services.ingest.imports.router import router as imports_router
 from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
+from services.ingest.webhooks.events import outbox
+from services.ingest.webhooks.incoming import router as incoming_router
+from services.ingest.webhooks.incoming import secrets_router as push_secrets_router
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
+from shared.outbox_api import webhooks_router
 
 
 def create_app(
@@ -31,6 +36,10 @@ def create_app(
             accounts_router,
             stats_router,
             audit_router,
+            connections_router,
+            webhooks_router(outbox),
+            incoming_router,
+            push_secrets_router,
             imports_router,
             audit_report_router,
         ],

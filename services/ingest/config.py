@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from services.ingest.connections.settings import ConnectionSettings
 
 
-class IngestSettings(ServiceSettings):
+class IngestSettings(ConnectionSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", env_file=".env", extra="ignore")
 
     service_name: str = Field("ingest", description="Name used in logs and metrics.")

@@ -8,6 +8,14 @@ from shared.jobs import JobRegistry, arq_worker_settings
 
 registry = JobRegistry(service="ingest", job_model=IngestJob)
 
+# Job functions of each domain register themselves on import.
+from services.ingest.sync import jobs as sync_jobs  # noqa: E402
+from services.ingest.webhooks.events import outbox  # noqa: E402
+from shared.outbox_dispatch import register_dispatcher  # noqa: E402
+
+register_dispatcher(registry, outbox)
+sync_jobs.register(registry)
+
 
 def worker_settings() -> type:
     return arq_worker_settings(registry, IngestSettings)

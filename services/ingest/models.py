@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.ingest.audit.models import AuditReportFile  # noqa: F401
+from services.ingest.connections.models import Connection, OAuthState  # noqa: F401
 from services.ingest.imports.models import ColumnMappingRow, Import  # noqa: F401
 from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
     Account,
@@ -14,6 +15,13 @@ from services.ingest.store.models import (  # noqa: F401 - every table, for Alem
     SourceRecord,
     WebMetric,
     WebPeriodMetric,
+)
+from services.ingest.sync.models import SyncRun  # noqa: F401
+from services.ingest.webhooks.models import (  # noqa: F401
+    IngestWebhookDelivery,
+    IngestWebhookSubscription,
+    PushMessage,
+    PushSecret,
 )
 from shared.jobs import JobBase
 

@@ -31,11 +31,13 @@ from services.web.routers import (
     auth,
     benchmark,
     benchmark_relays,
+    connections,
     home,
     internal,
     jobs,
     plan,
     tokens,
+    webhooks,
 )
 from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
@@ -176,6 +178,8 @@ def create_app(
             # Before home: its /c/{slug}/{step_key} would shadow the steps' own pages.
             audit.router,
             plan.router,
+            connections.router,
+            webhooks.router,
             benchmark.router,
             benchmark_relays.router,
             home.router,

@@ -18,6 +18,12 @@ class WebSettings(ServiceSettings):
     ingest_url: str = Field("http://127.0.0.1:8001", description="Base URL of ingest.")
     benchmark_url: str = Field("http://127.0.0.1:8002", description="Base URL of benchmark.")
     planner_url: str = Field("http://127.0.0.1:8003", description="Base URL of planner.")
+    public_url: str = Field(
+        "",
+        description="The address users reach Balise at (e.g. https://balise.example.org); "
+        "OAuth providers send users back to <public_url>/oauth/callback. Empty: taken "
+        "from each request.",
+    )
     backend_timeout: float = Field(10.0, description="Timeout of one call to a backend (s).")
     cookie_secure: bool | None = Field(
         None,

@@ -71,6 +71,58 @@ async def _account(session: AsyncSession, client_id: int) -> int:
     return account.id
 
 
+@factory("ingest", "connection_id")
+async def _connection(session: AsyncSession, client_id: int) -> int:
+    from services.ingest.connections.models import Connection
+
+    conn = Connection(
+        client_id=client_id,
+        provider="matomo",
+        auth_kind="token",
+        networks=["matomo"],
+        accounts=[{"network": "matomo", "external_id": "1", "account_id": None, "name": None}],
+        extra={"base_url": "https://stats.example.org"},
+        access_token_enc="not-a-real-ciphertext",
+    )
+    session.add(conn)
+    await session.flush()
+    assert conn.id is not None
+    return conn.id
+
+
+def _webhook_factories(service: str) -> None:
+    """Subscriptions and deliveries of a backend's outbox (see shared/outbox.py)."""
+    import importlib
+
+    async def subscription(session: AsyncSession, client_id: int) -> int:
+        outbox = importlib.import_module(f"services.{service}.webhooks.events").outbox
+        sub = outbox.Subscription(
+            client_id=client_id,
+            url="https://93.184.215.14/hook",
+            event_types=sorted(outbox.events)[:1],
+            secret_encrypted="not-a-real-ciphertext",
+        )
+        session.add(sub)
+        await session.flush()
+        return int(sub.id)
+
+    async def delivery(session: AsyncSession, client_id: int) -> int:
+        outbox = importlib.import_module(f"services.{service}.webhooks.events").outbox
+        sub_id = await subscription(session, client_id)
+        row = outbox.Delivery(
+            msg_id="msg_tenancy", client_id=client_id, event_type="webhook.ping", payload="{}"
+        )
+        row.subscription_id = sub_id
+        row.status = "failed"
+        session.add(row)
+        await session.flush()
+        return int(row.id)
+
+    FACTORIES[service]["sub_id"] = subscription
+    FACTORIES[service]["delivery_id"] = delivery
+
+
+_webhook_factories("ingest")
 # ---------------------------------------------------------------------------- planner
 
 

@@ -19,6 +19,10 @@ SERVICES = ("ingest", "benchmark", "planner")
 # Endpoints that authenticate by signature or are public by design (health is not in
 # the specs). Each entry says why.
 EXEMPT: dict[tuple[str, str, str], str] = {
+    ("ingest", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
+    ("ingest", "GET", "/v1/connections/providers"): "the networks Balise connects, no data",
+    ("ingest", "POST", "/v1/incoming/clients/{client_id}/metrics"): "authenticated by "
+    "signature (the client's push secret), never by bearer token",
     ("planner", "GET", "/v1/feeds/{token}.ics"): (
         "an animator's calendar feed: its unguessable, revocable token is the credential "
         "(tested in tests/planner/test_calendar_api.py)"

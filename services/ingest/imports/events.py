@@ -3,7 +3,8 @@
 :func:`emit_import_completed` is the **single call site** of the
 ``ingest.import.completed`` webhook event: every import (API job or CLI) that ends,
 stored or refused, passes here once, inside the transaction that records its outcome.
-The outgoing-webhooks work plugs its outbox write in here; imports emit nothing else.
+It writes the event to ingest's outbox (``services.ingest.webhooks.events``), sent to the
+client's subscribers once the transaction commits; imports emit nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.imports.models import Import
+from services.ingest.webhooks.events import outbox
 
 log = logging.getLogger("balise.ingest.imports")
 
@@ -39,6 +41,8 @@ def import_completed_payload(imp: Import) -> dict[str, Any]:
 
 async def emit_import_completed(session: AsyncSession, imp: Import) -> None:
     """Announce the end of an import (see the module docstring)."""
+    if imp.client_id is not None:
+        await outbox.emit(session, imp.client_id, IMPORT_COMPLETED, import_completed_payload(imp))
     log.info(
         "import finished",
         extra={

@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from services.web.clients import ServiceClient
+from services.web.clients.webhooks import WebhooksClientMixin
 from shared.schemas.benchmark import BenchmarkResultFull, CoCreatorCandidate
 from shared.schemas.common import JobAccepted
 
 
-class BenchmarkClient(ServiceClient):
+class BenchmarkClient(WebhooksClientMixin, ServiceClient):
     service = "benchmark"
 
     async def _json(self, method: str, path: str, token: str, **kw: Any) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from services.web.clients import ServiceClient
+from services.web.clients.connections import ConnectionsClientMixin
 from services.web.clients.ingest_audit import IngestAuditMixin
+from services.web.clients.webhooks import WebhooksClientMixin
 
 
-class IngestClient(IngestAuditMixin, ServiceClient):
+class IngestClient(IngestAuditMixin, ConnectionsClientMixin, WebhooksClientMixin, ServiceClient):
     service = "ingest"

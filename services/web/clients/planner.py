@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from services.web.clients import ServiceClient
+from services.web.clients.webhooks import WebhooksClientMixin
 from shared.schemas.common import JobAccepted, Page
 from shared.schemas.planner import (
     CalendarItemPublic,
@@ -20,7 +21,7 @@ from shared.schemas.planner import (
 )
 
 
-class PlannerClient(ServiceClient):
+class PlannerClient(WebhooksClientMixin, ServiceClient):
     service = "planner"
 
     async def plans(self, token: str, client_id: int) -> list[PlanPublic]:

@@ -1,0 +1,1 @@
+"""Syncs from the networks' APIs: backfill on connection, daily schedule, "sync now"."""

@@ -1,0 +1,43 @@
+"""Helpers for the outbox tests: a settable clock and a dispatcher on the test transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.clock import utcnow
+from shared.outbox import Outbox
+from shared.outbox_dispatch import Dispatcher
+
+
+class FakeClock:
+    """The dispatcher's notion of now; the receiver still checks real time."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+def tx_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions inside the test's transaction (each commit is a savepoint)."""
+    return async_sessionmaker(
+        bind=connection,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+def dispatcher(
+    outbox: Outbox, connection: AsyncConnection, settings: Any, clock: FakeClock
+) -> Dispatcher:
+    # One connection carries the whole test: deliveries go one at a time.
+    return Dispatcher(outbox, tx_sessionmaker(connection), settings, clock=clock, concurrency=1)
