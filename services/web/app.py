@@ -25,7 +25,7 @@ from services.web.clients.planner import PlannerClient
 from services.web.config import WebSettings
 from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
-from services.web.routers import admin, auth, home, internal, jobs, tokens
+from services.web.routers import admin, auth, home, imports, internal, jobs, tokens
 from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
 from shared.app import create_service_app
@@ -166,6 +166,7 @@ def create_app(
             admin.router,
             tokens.router,
             jobs.router,
+            imports.router,
             internal.router,
         ],
         lifespan_hook=resources,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.web.clients import ServiceClient
+from services.web.clients.ingest_imports import IngestImportsMixin
 
 
-class IngestClient(ServiceClient):
+class IngestClient(IngestImportsMixin, ServiceClient):
     service = "ingest"
