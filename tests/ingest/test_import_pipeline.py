@@ -247,3 +247,23 @@ async def test_progress_is_reported(db, tmp_path, validate_first):
     else:
         assert [m for _, m in calls] == ["20000 rows stored", "40000 rows stored",
                                          "45000 rows stored"]  # fmt: skip
+
+
+async def test_long_format_across_batches_and_interleaved_accounts(db, tmp_path):
+    """Every row lands once, whatever the order of accounts and the batch boundaries."""
+    path = tmp_path / "mixed.csv"
+    start = dt.date(2020, 1, 1)
+    lines = ["network,account_id,metric,day,value"]
+    for i in range(6_000):  # two accounts alternating row by row…
+        lines.append(f"x,a{i % 2},views,{start + dt.timedelta(days=i // 2)},{i}")
+    for i in range(6_000):  # …then long runs of three
+        lines.append(f"linkedin,b{i // 2_000},clicks,{start + dt.timedelta(days=i % 2_000)},{i}")
+    path.write_text("\n".join(lines) + "\n")
+    cid = new_client_id()
+    out = await run(db, cid, path, batch_size=700)
+    assert out.status == "succeeded", out.errors
+    assert out.counts is not None and out.counts.daily_written == 12_000
+    d = await daily(db, cid)
+    assert len(d) == 12_000
+    assert d[("a1", "views", start + dt.timedelta(days=2_999))] == 5_999
+    assert d[("b2", "clicks", start + dt.timedelta(days=1_999))] == 5_999

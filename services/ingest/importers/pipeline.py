@@ -31,7 +31,7 @@ from services.ingest.importers.base import ImportContext, KnownAccount, Match
 from services.ingest.importers.mapped import MappedImporter
 from services.ingest.importers.reading import Book, FileRefused, open_book
 from services.ingest.store import loader
-from services.ingest.store.loader import LoadCounts, LoadError, Record
+from services.ingest.store.loader import DailyMetricRows, LoadCounts, LoadError, Record
 from shared.schemas.imports import ColumnMapping
 from shared.schemas.ingest import ImportError_, ImportSummary, Source
 
@@ -135,10 +135,11 @@ async def import_file(
         source = Source(kind="file", provider=match.importer.provider, file=name)
         if validate_first:
             ctx = context()
-            checked = 0
-            for _ in _records(match, book, ctx):
-                checked += 1
-                if progress is not None and checked % 20_000 == 0:
+            checked, next_report = 0, 20_000
+            for rec in _records(match, book, ctx):
+                checked += len(rec) if isinstance(rec, DailyMetricRows) else 1
+                if progress is not None and checked >= next_report:
+                    next_report = checked + 20_000
                     await progress(5 + 55 * book.progress(), f"{checked} rows checked")
             if ctx.errors:
                 return Outcome(
