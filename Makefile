@@ -75,12 +75,15 @@ bench: $(STAMP)
 ## Regenerate the initial migration from the models. Only while no database has been
 ## deployed from this history; afterwards add revisions with `alembic revision --autogenerate`.
 schema: $(STAMP)
-	@tmp=$$(mktemp -d); \
+	@tmp=$$(mktemp -d); cp migrations/versions/0001_initial_schema.py $$tmp/old.py 2>/dev/null; \
 	 rm -f migrations/versions/0001_initial_schema.py; \
 	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null && \
 	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic upgrade head >/dev/null && \
-	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic check; \
-	 rc=$$?; rm -rf $$tmp; exit $$rc
+	 DATABASE_URL="sqlite+aiosqlite:///$$tmp/schema.db" $(BIN)/alembic check; rc=$$?; \
+	 if [ -f $$tmp/old.py ] && diff -q <(grep -v '^Create Date' $$tmp/old.py) \
+	      <(grep -v '^Create Date' migrations/versions/0001_initial_schema.py) >/dev/null; then \
+	   cp $$tmp/old.py migrations/versions/0001_initial_schema.py; fi; \
+	 rm -rf $$tmp; exit $$rc
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --python-version 3.11 -o requirements.lock

@@ -8,22 +8,27 @@ benchmark and planner read only canonical names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from shared.metrics_sources import REPLACES, SOURCES, SourceField
+
+__all__ = [
+    "CATALOGUE",
+    "Aggregation",
+    "Metric",
+    "SourceField",
+    "field_map",
+    "get",
+    "metric_for",
+    "retired_field",
+]
 
 
 class Aggregation(StrEnum):
     sum = "sum"  # flows: impressions, engagements, sessions
     last = "last"  # stocks: followers
     mean = "mean"  # rates and averages
-
-
-@dataclass(frozen=True)
-class SourceField:
-    network: str
-    field: str
-    api: str  # e.g. "graph v23.0", "x api v2", "export: meta business suite"
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,8 @@ CATALOGUE: dict[str, Metric] = {
             "followers",
             "count",
             Aggregation.last,
-            "People following the account at the end of the day (page likes/fans where the "
-            "network counts those, subscribers on YouTube).",
+            "People following the account at the end of the day (subscribers on YouTube; "
+            "Facebook Page followers, Page likes are page_likes).",
             "account",
         ),
         _m("follows", "count", Aggregation.sum, "New followers gained during the day."),
@@ -65,7 +70,8 @@ CATALOGUE: dict[str, Metric] = {
             "count",
             Aggregation.sum,
             "Times content was viewed or shown, per the network's current definition "
-            "(Meta media views, Instagram views, X impressions are not included).",
+            "(Meta media views, Instagram views, YouTube views); X, LinkedIn and Pinterest "
+            "impressions stay under impressions.",
         ),
         _m(
             "reach",
@@ -109,7 +115,41 @@ CATALOGUE: dict[str, Metric] = {
         ),
         _m("bounces", "count", Aggregation.sum, "Single-page sessions."),
         _m("revenue", "currency", Aggregation.sum, "Revenue attributed to the sessions."),
+        _m(
+            "following",
+            "count",
+            Aggregation.last,
+            "Accounts this account follows (the follower/following ratio of relays).",
+            "account",
+        ),
+        _m(
+            "posts_total",
+            "count",
+            Aggregation.last,
+            "Posts the network counts on the profile to date, as the network counts them.",
+            "account",
+        ),
+        _m(
+            "lifetime_views",
+            "count",
+            Aggregation.last,
+            "Views of all the account's content to date (YouTube channel view count).",
+            "account",
+        ),
+        _m(
+            "page_likes",
+            "count",
+            Aggregation.last,
+            "People who like a Facebook Page (its fan count); followers are counted apart.",
+            "account",
+        ),
     )
+}
+
+# Attach each metric's source fields and the retired fields it replaces.
+CATALOGUE = {
+    name: replace(m, sources=SOURCES.get(name, ()), replaces=REPLACES.get(name, ()))
+    for name, m in CATALOGUE.items()
 }
 
 
@@ -118,3 +158,30 @@ def get(name: str) -> Metric:
         return CATALOGUE[name]
     except KeyError as exc:
         raise KeyError(f"{name!r} is not in the metric catalogue") from exc
+
+
+def field_map(network: str) -> dict[str, str]:
+    """Source field -> canonical metric for one network (the connectors' translation)."""
+    out: dict[str, str] = {}
+    for metric in CATALOGUE.values():
+        for src in metric.sources:
+            if src.network == network:
+                out[src.field] = metric.name
+    return out
+
+
+def metric_for(network: str, field_name: str) -> str:
+    """The canonical metric a network's source field feeds; KeyError when unmapped."""
+    try:
+        return field_map(network)[field_name]
+    except KeyError as exc:
+        raise KeyError(f"{network} field {field_name!r} is not in the metric catalogue") from exc
+
+
+def retired_field(network: str, field_name: str) -> SourceField | None:
+    """The catalogue's record of a retired field (with ``replaced_by``), if it is one."""
+    for metric in CATALOGUE.values():
+        for src in metric.replaces:
+            if src.network == network and src.field == field_name:
+                return src
+    return None

@@ -137,9 +137,37 @@ async def engine(migrated: str) -> AsyncIterator[AsyncEngine]:
     await eng.dispose()
 
 
+@pytest.fixture(scope="session")
+async def txn_engine(migrated: str) -> AsyncIterator[AsyncEngine]:
+    """The engine of the rolled-back test transactions (``db``).
+
+    pysqlite only opens a transaction before DML and mishandles SAVEPOINT, so on SQLite
+    the test's transaction would not hold what a request commits inside it. SQLAlchemy's
+    documented remedy, applied to this engine only (the apps' own engine keeps the
+    production behaviour): the driver emits no BEGIN, we emit it ourselves.
+    """
+    from sqlalchemy import event
+
+    from shared.db import create_engine
+
+    eng = create_engine(migrated)
+    if eng.dialect.name == "sqlite":
+
+        @event.listens_for(eng.sync_engine, "connect")
+        def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(eng.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    yield eng
+    await eng.dispose()
+
+
 @pytest.fixture
-async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
+async def connection(txn_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with txn_engine.connect() as conn:
         trans = await conn.begin()
         try:
             yield conn

@@ -17,6 +17,16 @@ class BenchmarkSettings(ServiceSettings):
         "http://127.0.0.1:8000",
         description="Base URL of the web service, which introspects third-party API tokens.",
     )
+    ingest_url: str = Field(
+        "http://127.0.0.1:8001",
+        description="Base URL of the ingest service, where every metric comes from.",
+    )
+    ingest_timeout: float = Field(
+        30.0, description="Seconds to wait for ingest (bulk statistics can take a while)."
+    )
+    ingest_concurrency: int = Field(
+        4, ge=1, le=32, description="Parallel calls to ingest when a job reads many accounts."
+    )
     auth_cache_seconds: float = Field(
         10.0,
         description="How long an API token's introspection answer is cached (revocation lag).",

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest.accounts.router import router as accounts_router
+from services.ingest.audit.report import router as audit_report_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
 from services.ingest.imports.router import router as imports_router
@@ -31,6 +32,7 @@ def create_app(
             stats_router,
             audit_router,
             imports_router,
+            audit_report_router,
         ],
         registry=registry,
         introspect_url=settings.web_url,

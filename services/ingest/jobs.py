@@ -14,4 +14,5 @@ def worker_settings() -> type:
 
 
 # Domain modules register their job functions on import (kept last: they import registry).
+from services.ingest.audit import report as _audit_report  # noqa: E402, F401
 from services.ingest.imports import jobs as _imports_jobs  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.ingest.audit.models import AuditReportFile  # noqa: F401
 from services.ingest.imports.models import ColumnMappingRow, Import  # noqa: F401
 from services.ingest.store.models import (  # noqa: F401 - every table, for Alembic
     Account,

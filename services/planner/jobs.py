@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from services.planner.config import PlannerSettings
 from services.planner.models import PlannerJob
+from services.planner.tracking import jobs as tracking_jobs
 from shared.jobs import JobRegistry, arq_worker_settings
 
 registry = JobRegistry(service="planner", job_model=PlannerJob)
+tracking_jobs.register(registry)
 
 
 def worker_settings() -> type:

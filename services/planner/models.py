@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from services.planner.calendar.models import CalendarItem, FeedToken
+from services.planner.plans.models import Plan, PlanVersion
+from services.planner.tracking.models import KpiState, PlanExport
 from shared.jobs import JobBase
 
 
 class PlannerJob(JobBase, table=True):
     __tablename__ = "planner_job"
+
+
+__all__ = [
+    "CalendarItem",
+    "FeedToken",
+    "KpiState",
+    "Plan",
+    "PlanExport",
+    "PlanVersion",
+    "PlannerJob",
+]

@@ -25,7 +25,19 @@ from services.web.clients.planner import PlannerClient
 from services.web.config import WebSettings
 from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
-from services.web.routers import admin, auth, home, imports, internal, jobs, tokens
+from services.web.routers import (
+    admin,
+    audit,
+    auth,
+    benchmark,
+    benchmark_relays,
+    home,
+    imports,
+    internal,
+    jobs,
+    plan,
+    tokens,
+)
 from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
 from shared.app import create_service_app
@@ -162,6 +174,11 @@ def create_app(
         description=__doc__ or "",
         routers=[
             auth.router,
+            # Before home: its /c/{slug}/{step_key} would shadow the steps' own pages.
+            audit.router,
+            plan.router,
+            benchmark.router,
+            benchmark_relays.router,
             home.router,
             admin.router,
             tokens.router,

@@ -94,6 +94,8 @@ async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) ->
             )
             if loaded:
                 row, user = loaded
+                if security.touch_due(row):
+                    await security.touch(request.app.state.sessionmaker, row.id_hash)
                 # Detached copies: an error page rendered after the transaction rolled
                 # back must still be able to read them.
                 clients = [

@@ -24,10 +24,10 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("analyse", 1, "Analyse", "Analyse the existing spaces", None),
-    Step("benchmark", 2, "Benchmark", "Benchmark peers and relays", None),
-    Step("plan", 3, "Plan", "Compose the action plan", None),
-    Step("implementation", 4, "Implementation", "Implement and track", None),
+    Step("analyse", 1, "Analyse", "Analyse the existing spaces", "analyse"),
+    Step("benchmark", 2, "Benchmark", "Benchmark peers and relays", "benchmark"),
+    Step("plan", 3, "Plan", "Compose the action plan", "plan"),
+    Step("implementation", 4, "Implementation", "Implement and track", "implementation"),
 )
 
 

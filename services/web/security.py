@@ -12,11 +12,12 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,11 +107,26 @@ async def load_session(
     user = await db.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    # Touch at most once a minute: a page view should not always be a write.
-    if now - row.last_seen_at > dt.timedelta(minutes=1):
-        row.last_seen_at = now
-        db.add(row)
     return row, user
+
+
+def touch_due(row: Session) -> bool:
+    """A session's last-seen time is refreshed at most once a minute."""
+    return utcnow() - row.last_seen_at > dt.timedelta(minutes=1)
+
+
+async def touch(maker: Any, id_hash: str) -> None:
+    """Refresh last-seen in its own short transaction.
+
+    Done apart from the request's transaction on purpose: on SQLite a write held open
+    across the request would keep the database's write lock while the page waits on the
+    backends, which write to the same file.
+    """
+    async with maker() as s:
+        await s.exec(
+            update(Session).where(col(Session.id_hash) == id_hash).values(last_seen_at=utcnow())
+        )
+        await s.commit()
 
 
 async def close_session(db: AsyncSession, sid: str) -> None:

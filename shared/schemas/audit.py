@@ -188,3 +188,4 @@ class AuditReportRequest(BaseModel):
     end: dt.date | None = None
     compare: Literal["previous", "year"] = "previous"
     locale: Literal["fr_CA", "en"] = "fr_CA"
+    min_sample: int = Field(default=10, ge=3, le=1000)

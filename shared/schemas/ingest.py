@@ -104,6 +104,50 @@ class PostRecord(BaseModel):
     source: Source
 
 
+#: Dimensions of website metrics. ``landing_page`` counts every visit by its first page;
+#: ``social_landing_page`` counts only the sessions that social networks brought (the pages
+#: they lead to); ``social_network`` groups sessions by the network they came from
+#: (canonical network names: facebook, instagram, x…).
+WEB_DIMENSIONS = (
+    "total",
+    "channel_group",
+    "source_medium",
+    "social_network",
+    "landing_page",
+    "social_landing_page",
+)
+
+
+class ProfileSnapshot(BaseModel):
+    """What a network shows about an account on the day it was observed.
+
+    Used for the client's own accounts (today's follower total where the network keeps no
+    history) and for peers' and relays' public profiles. ``metrics`` holds canonical names
+    (followers, following, posts_total, lifetime_views, page_likes); a metric the network
+    does not show is absent, never zero.
+    """
+
+    account: AccountRef
+    observed_on: dt.date
+    metrics: dict[str, float] = Field(default_factory=dict)
+    bio: str | None = None
+    url: str | None = None
+    source: Source
+
+    def daily_records(self) -> list[DailyMetricRecord]:
+        """The snapshot as daily rows for ``observed_on`` (stocks: the day's last value)."""
+        return [
+            DailyMetricRecord(
+                account=self.account,
+                metric=name,
+                day=self.observed_on,
+                value=value,
+                source=self.source,
+            )
+            for name, value in sorted(self.metrics.items())
+        ]
+
+
 class ChannelTotalRecord(BaseModel):
     """A file's 'Total' row: stored as the channel total, never added to the posts."""
 
@@ -129,8 +173,7 @@ class WebMetricRecord(BaseModel):
         default=None, description="last day (inclusive) of a period aggregate"
     )
     dimension: str = Field(
-        description="total, channel_group, source_medium, social_network, landing_page, "
-        "device, country…"
+        description="one of WEB_DIMENSIONS, or a further breakdown of an export (device, country…)"
     )
     dimension_value: str = Field(description="e.g. 'Organic Social'; '' for the total")
     metric: str = Field(description="canonical metric name from the catalogue")

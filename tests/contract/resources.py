@@ -71,6 +71,85 @@ async def _account(session: AsyncSession, client_id: int) -> int:
     return account.id
 
 
+# ---------------------------------------------------------------------------- planner
+
+
+async def _planner_version(session: AsyncSession, client_id: int) -> Any:
+    """Client B's plan with one version holding an audience and an animator (cached)."""
+    import datetime as dt
+
+    from services.planner.plans.models import Plan, PlanVersion
+    from shared.schemas.planner import Animator, Audience, PlanDocument
+
+    cached = session.info.get(("planner_version", client_id))
+    if cached is not None:
+        return cached
+    plan = Plan(
+        client_id=client_id,
+        name="B's plan",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+    )
+    session.add(plan)
+    await session.flush()
+    doc = PlanDocument(
+        audiences=[Audience(id="aud-b", name="B")],
+        animators=[Animator(id="ani-b", name="B", hours_per_week=5)],
+    )
+    v = PlanVersion(
+        plan_id=plan.id or 0, client_id=client_id, number=1, document=doc.model_dump(mode="json")
+    )
+    session.add(v)
+    await session.flush()
+    session.info[("planner_version", client_id)] = v
+    return v
+
+
+@factory("planner", "plan_id")
+async def _plan_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).plan_id)
+
+
+@factory("planner", "version_id")
+async def _version_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).id)
+
+
+@factory("planner", "number")
+async def _version_number(session: AsyncSession, client_id: int) -> int:
+    return int((await _planner_version(session, client_id)).number)
+
+
+@factory("planner", "item_id")
+async def _item_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "aud-b"
+
+
+@factory("planner", "animator_id")
+async def _animator_id(session: AsyncSession, client_id: int) -> str:
+    await _planner_version(session, client_id)
+    return "ani-b"
+
+
+@factory("planner", "export_id")
+async def _export_id(session: AsyncSession, client_id: int) -> int:
+    from services.planner.tracking.models import PlanExport
+
+    v = await _planner_version(session, client_id)
+    row = PlanExport(
+        version_id=v.id,
+        client_id=client_id,
+        format="md",
+        locale="en",
+        filename="b.md",
+        content=b"# B",
+    )
+    session.add(row)
+    await session.flush()
+    return int(row.id or 0)
+
+
 @factory("ingest", "import_id")
 async def _import(session: AsyncSession, client_id: int) -> int:
     from services.ingest.imports.models import Import
@@ -91,3 +170,77 @@ async def _column_mapping(session: AsyncSession, client_id: int) -> int:
     await session.flush()
     assert row.id is not None
     return row.id
+
+
+# ---------------------------------------------------------------------------- benchmark
+
+
+async def _peer_group(session: AsyncSession, client_id: int) -> Any:
+    """Client B's peer group with one peer, one account and one result (cached)."""
+    import datetime as dt
+
+    from services.benchmark.peers.models import BenchmarkResultRow, Peer, PeerAccount, PeerGroup
+
+    cached = session.info.get(("peer_group", client_id))
+    if cached is not None:
+        return cached
+    group = PeerGroup(client_id=client_id, name="B's peers")
+    session.add(group)
+    await session.flush()
+    peer = Peer(group_id=group.id or 0, client_id=client_id, name="B's peer")
+    session.add(peer)
+    await session.flush()
+    account = PeerAccount(
+        peer_id=peer.id or 0, client_id=client_id, network="instagram", external_id="b"
+    )
+    result = BenchmarkResultRow(
+        client_id=client_id,
+        peer_group_id=group.id or 0,
+        version=1,
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 12, 31),
+    )
+    session.add_all([account, result])
+    await session.flush()
+    out = {"group": group.id, "peer": peer.id, "account": account.id, "result": result.id}
+    session.info[("peer_group", client_id)] = out
+    return out
+
+
+@factory("benchmark", "group_id")
+async def _group_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["group"])
+
+
+@factory("benchmark", "peer_id")
+async def _peer_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["peer"])
+
+
+@factory("benchmark", "account_id")
+async def _peer_account_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["account"])
+
+
+@factory("benchmark", "result_id")
+async def _result_id(session: AsyncSession, client_id: int) -> int:
+    return int((await _peer_group(session, client_id))["result"])
+
+
+@factory("benchmark", "relay_id")
+async def _relay_id(session: AsyncSession, client_id: int) -> int:
+    """A relay shortlisted for client B (the directory itself is agency-wide)."""
+    from services.benchmark.relays.models import Relay, Shortlist
+
+    relay = Relay(name="B's relay")
+    session.add(relay)
+    await session.flush()
+    session.add(Shortlist(client_id=client_id, relay_id=relay.id or 0))
+    await session.flush()
+    return int(relay.id or 0)
+
+
+BODIES[("benchmark", "POST", "/v1/peers/{peer_id}/accounts")] = {
+    "network": "instagram",
+    "handle": "someone",
+}

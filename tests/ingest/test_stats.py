@@ -247,3 +247,20 @@ async def test_baselines_none_not_zero(db, make_backend):
         assert rows[("facebook", "followers")]["sources"] == ["facebook_graph v23.0"]
         r = await c.get(f"/v1/clients/{cid}/baselines", headers=auth([cid + 1]))
         assert r.status_code == 404
+
+
+async def test_fast_json_path_matches_the_model(db):
+    """The streamed answer skips model validation: it must equal the validated model's JSON."""
+    from services.ingest.stats import service as stats_service
+
+    cid = new_client_id()
+    fb = await _march_account(db, cid)
+    empty = await create_account(db, cid, "instagram", n=2)
+    start, end = D(2024, 3, 1), D(2024, 3, 31)
+    for sections in (None, []):
+        models = [s async for s in stats_service.stats_for(db, [fb, empty], start, end, sections)]
+        raw = [
+            json.loads(b)
+            async for b in stats_service.stats_json_for(db, [fb, empty], start, end, sections)
+        ]
+        assert raw == [m.model_dump(mode="json") for m in models]

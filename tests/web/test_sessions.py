@@ -136,3 +136,31 @@ async def test_html_pages_carry_security_headers(stack):
     assert r.headers["referrer-policy"] == "same-origin"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["vary"] == "HX-Request"
+
+
+async def test_idle_sessions_expire_and_active_ones_are_refreshed(stack):
+    import datetime as dt
+
+    from sqlmodel import select
+
+    from services.web.models import Session
+
+    client = await make_client(stack.engine)
+    user = await make_user(stack.engine, "strategist", [client])
+    await login(stack.web, user.email)
+
+    async def set_last_seen(minutes_ago: int) -> None:
+        async with await stack.session() as s:
+            row = (await s.exec(select(Session).where(Session.user_id == user.id))).one()
+            row.last_seen_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+            s.add(row)
+            await s.commit()
+
+    await set_last_seen(5)
+    assert (await stack.web.get("/clients")).status_code == 200
+    async with await stack.session() as s:
+        row = (await s.exec(select(Session).where(Session.user_id == user.id))).one()
+    assert dt.datetime.now(dt.UTC) - row.last_seen_at < dt.timedelta(minutes=1)
+    await set_last_seen(60 * 3)  # longer than the idle limit (two hours)
+    r = await stack.web.get("/clients")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")

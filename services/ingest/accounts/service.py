@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +32,12 @@ def require_staff(principal: Principal) -> None:
         raise Forbidden("The agency's relay directory is for agency staff only.")
 
 
-def visible(principal: Principal, account: Account) -> bool:
+class HasClient(Protocol):
+    @property
+    def client_id(self) -> int | None: ...
+
+
+def visible(principal: Principal, account: HasClient) -> bool:
     if account.client_id is None:
         return is_staff(principal)
     return principal.sees(account.client_id)

@@ -29,7 +29,14 @@ from services.ingest.store.models import Account, WebMetric
 from shared.schemas.audit import Change, LandingPage, TrafficSource, WebsiteAudit
 from shared.schemas.ingest import Network
 
-SOCIAL_CHANNELS = {"organic social", "paid social", "social", "réseaux sociaux", "social network"}
+SOCIAL_CHANNELS = {
+    "organic social",
+    "paid social",
+    "social",
+    "social network",
+    "social networks",  # Matomo referrer type
+    "réseaux sociaux",
+}
 
 # Substrings of a source, referrer or network label -> canonical network.
 _NETWORK_HINTS = (

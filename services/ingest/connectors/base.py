@@ -15,7 +15,20 @@ Errors a connector raises say what the caller must do:
 * :class:`AuthExpired`: the token is no longer valid (Meta code 190…): the account is marked
   "reconnect needed" and a webhook event fires.
 * :class:`ProviderError`: anything else the provider refused; ``retryable`` for 5xx and
-  timeouts (the connector already retried with backoff and jitter).
+  timeouts (the connector already retried with backoff and jitter). :class:`Unsupported`
+  (a ``ProviderError``) says the provider offers no way to get what was asked.
+
+Beside the three methods every connector has, some connectors offer more, each family a
+protocol of its own (check with ``isinstance``):
+
+* :class:`ProfileSource` (social networks): ``profile`` — today's totals of the connected
+  account (followers, following, posts). Most networks keep no follower history, so the
+  sync stores this snapshot every day; ``daily_metrics`` only carries what the network
+  gives per day.
+* :class:`PublicDataSource` (peers and relays): ``public_profile`` and ``public_posts`` of
+  *another* account, from what the platform exposes publicly.
+* :class:`WebAnalyticsSource` (GA4, Matomo, Plausible): ``web_metrics`` — the breakdowns
+  by channel group, source / medium, social network and landing page from social.
 """
 
 from __future__ import annotations
@@ -32,7 +45,9 @@ from shared.schemas.ingest import (
     DailyMetricRecord,
     Network,
     PostRecord,
+    ProfileSnapshot,
     RetiredMetricNote,
+    WebMetricRecord,
 )
 
 
@@ -125,6 +140,13 @@ class ProviderError(ConnectorError):
         self.retryable = retryable
 
 
+class Unsupported(ProviderError):
+    """The provider's API offers no way to get this (e.g. another account's Pinterest data)."""
+
+    def __init__(self, message: str, *, provider: str, detail: dict[str, Any] | None = None):
+        super().__init__(message, provider=provider, retryable=False, detail=detail)
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One provider. Instances are cheap; they share the caller's ``httpx.AsyncClient``."""
@@ -153,4 +175,44 @@ class Connector(Protocol):
 
     def posts(self, creds: Credentials, window: FetchWindow) -> AsyncIterator[PostRecord]:
         """Posts published in the window, each with today's snapshot of its metrics."""
+        ...
+
+
+@runtime_checkable
+class ProfileSource(Protocol):
+    """A social connector that can read today's totals of the connected account."""
+
+    async def profile(self, creds: Credentials) -> ProfileSnapshot:
+        """Followers, following and post counts as the network shows them today."""
+        ...
+
+
+@runtime_checkable
+class PublicDataSource(Protocol):
+    """A connector that can read what a platform exposes about *another* account.
+
+    ``target`` is how the platform names that account: a username or handle (X, Instagram
+    Business Discovery, YouTube ``@handle``), a Page id or username (Facebook), a channel id
+    (YouTube ``UC…``). The credentials are the agency's own connection on that network.
+    """
+
+    async def public_profile(self, creds: Credentials, target: str) -> ProfileSnapshot:
+        """The other account's public totals today (history is never invented)."""
+        ...
+
+    def public_posts(
+        self, creds: Credentials, target: str, window: FetchWindow
+    ) -> AsyncIterator[PostRecord]:
+        """The other account's posts in the window with their public counts today."""
+        ...
+
+
+@runtime_checkable
+class WebAnalyticsSource(Protocol):
+    """A web-analytics connector: daily breakdowns beside the property's daily totals."""
+
+    def web_metrics(
+        self, creds: Credentials, window: FetchWindow
+    ) -> AsyncIterator[WebMetricRecord]:
+        """Per day: channel groups, source / medium, social networks, landing pages from social."""
         ...

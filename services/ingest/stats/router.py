@@ -71,10 +71,9 @@ async def account_stats(
         first = True
         if not ndjson:
             yield b'{"data":['
-        async for s in stats_service.stats_for(
+        async for line in stats_service.stats_json_for(
             session, accounts, body.start, body.end, body.sections
         ):
-            line = s.model_dump_json().encode()
             if ndjson:
                 yield line + b"\n"
             else:

@@ -19,15 +19,31 @@ Missing data is None ("no data"), never zero.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.stats import repository as repo
 from services.ingest.stats.repository import PostGroup
-from services.ingest.store.models import Account
-from shared.schemas.ingest import AccountStats, ContentTypeStat, RateStat, StatsSection
+from shared.schemas.ingest import (
+    AccountStats,
+    StatsSection,
+)
+
+
+class AccountLike(Protocol):
+    """An ORM ``Account`` or a lighter :class:`~services.ingest.stats.repository.AccountKey`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def network(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
 
 CHUNK = 1000
 
@@ -55,20 +71,21 @@ RATE_METHODS = {
 }
 
 
-def rate(group: PostGroup, denominator: str) -> RateStat:
+def rate(group: PostGroup, denominator: str) -> dict[str, Any]:
+    """A :class:`RateStat` as a plain dict (see :func:`_chunk`)."""
     total, n = {
         "followers": (group.erf_sum, group.erf_n),
         "reach": (group.err_sum, group.err_n),
         "impressions": (group.eri_sum, group.eri_n),
         "views": (group.erv_sum, group.erv_n),
     }[denominator]
-    return RateStat(
-        value=PostGroup.mean(total, n),
-        numerator="engagements per post",
-        denominator=denominator,
-        method=RATE_METHODS[denominator],
-        posts=n,
-    )
+    return {
+        "value": PostGroup.mean(total, n),
+        "numerator": "engagements per post",
+        "denominator": denominator,
+        "method": RATE_METHODS[denominator],
+        "posts": n,
+    }
 
 
 def period_days(start: dt.date, end: dt.date) -> int:
@@ -77,7 +94,7 @@ def period_days(start: dt.date, end: dt.date) -> int:
 
 async def stats_for(
     session: AsyncSession,
-    accounts: Sequence[Account],
+    accounts: Sequence[AccountLike],
     start: dt.date,
     end: dt.date,
     sections: Sequence[StatsSection] | None = None,
@@ -85,17 +102,44 @@ async def stats_for(
     """Yield the figures of ``accounts`` in their order, a chunk of accounts at a time."""
     for i in range(0, len(accounts), CHUNK):
         chunk = accounts[i : i + CHUNK]
-        for s in await _chunk(session, chunk, start, end, sections):
-            yield s
+        for d in await _chunk(session, chunk, start, end, sections):
+            yield AccountStats.model_validate(d)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+async def stats_json_for(
+    session: AsyncSession,
+    accounts: Sequence[AccountLike],
+    start: dt.date,
+    end: dt.date,
+    sections: Sequence[StatsSection] | None = None,
+) -> AsyncIterator[bytes]:
+    """Like :func:`stats_for`, each :class:`AccountStats` already encoded as JSON.
+
+    The streamed API answer takes this path: the values are built typed from the
+    database, so validating a model per account (seconds at 100,000 accounts) buys
+    nothing; a test checks that both paths give the same JSON.
+    """
+    for i in range(0, len(accounts), CHUNK):
+        chunk = accounts[i : i + CHUNK]
+        for d in await _chunk(session, chunk, start, end, sections):
+            yield json.dumps(d, default=_json_default, separators=(",", ":")).encode()
 
 
 async def _chunk(
     session: AsyncSession,
-    accounts: Sequence[Account],
+    accounts: Sequence[AccountLike],
     start: dt.date,
     end: dt.date,
     sections: Sequence[StatsSection] | None,
-) -> list[AccountStats]:
+) -> list[dict[str, Any]]:
+    """The figures of a chunk of accounts, as plain dicts shaped like :class:`AccountStats`."""
+
     def wants(s: StatsSection) -> bool:
         return sections is None or s in sections
 
@@ -146,45 +190,45 @@ async def _chunk(
         if wants(StatsSection.content_types):
             for ctype, g in sorted(per_account.get(aid, []), key=lambda x: (-x[1].posts, x[0])):
                 content_types.append(
-                    ContentTypeStat(
-                        content_type=ctype,
-                        posts=g.posts,
-                        engagement_rate_by_follower=PostGroup.mean(g.erf_sum, g.erf_n),
-                        median_engagements=medians.get((aid, ctype)),
-                        engagement_rate_by_reach=PostGroup.mean(g.err_sum, g.err_n),
-                        engagement_rate_by_impression=PostGroup.mean(g.eri_sum, g.eri_n),
-                        engagement_rate_by_view=PostGroup.mean(g.erv_sum, g.erv_n),
-                    )
+                    {
+                        "content_type": ctype,
+                        "posts": g.posts,
+                        "engagement_rate_by_follower": PostGroup.mean(g.erf_sum, g.erf_n),
+                        "median_engagements": medians.get((aid, ctype)),
+                        "engagement_rate_by_reach": PostGroup.mean(g.err_sum, g.err_n),
+                        "engagement_rate_by_impression": PostGroup.mean(g.eri_sum, g.eri_n),
+                        "engagement_rate_by_view": PostGroup.mean(g.erv_sum, g.erv_n),
+                    }
                 )
         heatmap: list[list[int]] = []
         if wants(StatsSection.posting_heatmap):
             heatmap = heat.get(aid) or [[0] * 24 for _ in range(7)]
         out.append(
-            AccountStats(
-                account_id=aid,
-                network=a.network,
-                start=start,
-                end=end,
-                followers_start=f_start,
-                followers_end=f_end,
-                follower_growth=growth,
-                follower_growth_pct=growth_pct,
-                posts=total.posts,
-                posts_per_week=(total.posts / (days / 7)) if has_data else None,
-                engagements=total.eng_sum if total.eng_n else None,
-                reach=dsum("reach"),
-                impressions=dsum("impressions"),
-                views=dsum("views"),
-                engagement_rate_by_follower=rate(total, "followers"),
-                engagement_rate_by_reach=rate(total, "reach"),
-                engagement_rate_by_impression=rate(total, "impressions"),
-                engagement_rate_by_view=rate(total, "views"),
-                content_types=content_types,
-                posting_heatmap=heatmap,
-                sources=sources.get(aid, []),
-                followers_start_day=f_agg.first_day if f_agg and f_start is not None else None,
-                followers_end_day=f_agg.last_day if f_agg and f_end is not None else None,
-                definitions=DEFINITIONS if sections is None else {},
-            )
+            {
+                "account_id": aid,
+                "network": a.network,
+                "start": start,
+                "end": end,
+                "followers_start": f_start,
+                "followers_end": f_end,
+                "follower_growth": growth,
+                "follower_growth_pct": growth_pct,
+                "posts": total.posts,
+                "posts_per_week": (total.posts / (days / 7)) if has_data else None,
+                "engagements": total.eng_sum if total.eng_n else None,
+                "reach": dsum("reach"),
+                "impressions": dsum("impressions"),
+                "views": dsum("views"),
+                "engagement_rate_by_follower": rate(total, "followers"),
+                "engagement_rate_by_reach": rate(total, "reach"),
+                "engagement_rate_by_impression": rate(total, "impressions"),
+                "engagement_rate_by_view": rate(total, "views"),
+                "content_types": content_types,
+                "posting_heatmap": heatmap,
+                "sources": sources.get(aid, []),
+                "followers_start_day": f_agg.first_day if f_agg and f_start is not None else None,
+                "followers_end_day": f_agg.last_day if f_agg and f_end is not None else None,
+                "definitions": DEFINITIONS if sections is None else {},
+            }
         )
     return out

@@ -1,0 +1,1 @@
+"""Peer groups, peers and the peer benchmark (step 2, peers)."""

@@ -1,0 +1,1 @@
+"""The relay (influencer) directory: relays, accounts, history, shortlists, import/export."""

@@ -1,0 +1,1 @@
+"""Relay scores: the components, their data, the agency's weights and rescoring."""

@@ -1,0 +1,613 @@
+"""The scoring engine: from ingest's columns to each relay's score components, in NumPy.
+
+The data path is built for the directory's scale (100,000 relays, 5,000,000 posts): ingest
+streams posts and daily metrics as columns (:mod:`shared.schemas.ingest_columns`), the
+engine reduces them per account with sorts and ``bincount`` (no Python loop over posts),
+then combines accounts into relays. Explanations (:mod:`.explain`) are built afterwards
+from the same arrays, so every figure shown is a figure computed here.
+
+Definitions (each component is 0–100; NaN means "not scored" and is never read as 0):
+
+* **engagement rate** of a post = engagements ÷ followers when posted; an account's rate
+  is the *median over its posts* of the window (12 months).
+* **reach** = ``100 · (log10(followers) − 2) / 5`` clipped to [0, 100]: 100 followers → 0,
+  1K → 20, 10K → 40, 100K → 60, 1M → 80, 10M → 100 (summed over the relay's accounts).
+* **resonance** of an account = ``50 + 50 · log2(rate ÷ benchmark)`` clipped: at the
+  benchmark → 50, twice → 100, half → 0. The benchmark is the published figure for the
+  account's tier and network when one exists, else the directory's own median for that
+  tier × network (when it has at least ``MIN_COHORT`` accounts). No resonance under 2,000
+  followers or 10 posts in 12 months (Traackr's rule). A relay's resonance is the
+  follower-weighted mean over its scored accounts.
+* **authenticity** starts at 100 and loses points for each warning sign, per account;
+  a relay's is the lowest of its accounts' (one bought audience is enough to worry).
+* **activity** = ``60 · min(1, posts per week ÷ 3) + 40 · recency`` with recency 1 when the
+  last post is at most 7 days old, falling linearly to 0 at 180 days.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.benchmark import reference
+from services.benchmark.stats import (
+    FloatArray,
+    IntArray,
+    group_percentile_ranks,
+    segment_medians,
+)
+from shared.schemas.ingest import SOCIAL_NETWORKS
+
+NETWORKS: tuple[str, ...] = tuple(n.value for n in SOCIAL_NETWORKS)
+TIERS: tuple[str, ...] = reference.TIER_ORDER
+DAY = 86_400
+
+WINDOW_DAYS = 365
+ACTIVITY_DAYS = 90
+MIN_COHORT = 20  # accounts needed before a tier × network median serves as a benchmark
+RESONANCE_MIN_FOLLOWERS, _ = reference.screening("resonance_min_followers")
+RESONANCE_MIN_POSTS, _ = reference.screening("resonance_min_posts_12_months")
+MASS_FOLLOWING, _ = reference.screening("mass_follower_following")
+
+# Authenticity rules: (points lost, threshold). Stated on every explanation.
+PENALTY_MASS_FOLLOWER = 30.0
+PENALTY_FOLLOWING_RATIO = 20.0  # following ≥ followers
+PENALTY_PER_SPIKE = 15.0
+MAX_SPIKE_PENALTY = 30.0
+SPIKE_MIN_GAIN = 100.0
+SPIKE_MIN_SHARE = 0.05  # of the previous day's followers
+SPIKE_MEAN_FACTOR = 10.0  # × the account's mean absolute daily change
+SPIKE_MIN_DAYS = 14  # consecutive-day pairs needed to look for spikes
+PENALTY_ER_HIGH = 20.0
+ER_HIGH_FACTOR = 4.0  # × the tier × network benchmark
+PENALTY_ER_UNIFORM = 10.0
+ER_UNIFORM_CV = 0.05  # coefficient of variation under which engagement looks scripted
+ER_UNIFORM_MIN_POSTS = 10
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "reach": 0.2,
+    "resonance": 0.3,
+    "relevance": 0.25,
+    "authenticity": 0.15,
+    "activity": 0.1,
+}
+COMPONENTS = tuple(DEFAULT_WEIGHTS)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class AccountTable:
+    """The relays' accounts known to ingest: one row per account, ids ascending."""
+
+    account_id: IntArray
+    relay: IntArray  # index of the relay in [0, n_relays)
+    network: IntArray  # index in NETWORKS
+    n_relays: int
+
+    @classmethod
+    def build(cls, rows: Sequence[tuple[int, int, str]], n_relays: int) -> AccountTable:
+        """``rows`` are ``(ingest account id, relay index, network)``."""
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty.copy(), empty.copy(), n_relays)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        relay = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        net = np.fromiter((NETWORKS.index(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        if ids.shape[0] > 1 and np.any(ids[1:] == ids[:-1]):
+            raise ValueError("an ingest account belongs to two relays")
+        return cls(ids, relay[order], net[order], n_relays)
+
+    @property
+    def n(self) -> int:
+        return int(self.account_id.shape[0])
+
+
+@dataclass
+class PostColumns:
+    account_id: IntArray
+    published_at: IntArray  # epoch seconds
+    engagements: FloatArray  # NaN = no data
+    followers_at_post: FloatArray  # NaN = no data
+
+    @classmethod
+    def concat(cls, chunks: Sequence[dict[str, np.ndarray]]) -> PostColumns:
+        def col(name: str, dtype: str) -> np.ndarray:
+            parts = [c[name] for c in chunks if name in c]
+            if not parts:
+                n = sum(len(next(iter(c.values()))) for c in chunks) if chunks else 0
+                return np.full(n, np.nan) if dtype == "f8" else np.zeros(n, dtype=np.int64)
+            return np.concatenate(parts).astype(dtype, copy=False)
+
+        return cls(
+            col("account_id", "i8"),
+            col("published_at", "i8"),
+            col("engagements", "f8"),
+            col("followers_at_post", "f8"),
+        )
+
+
+@dataclass
+class DailyColumns:
+    account_id: IntArray
+    day: IntArray  # days since 1970-01-01
+    value: FloatArray
+
+    @classmethod
+    def concat(cls, chunks: Sequence[dict[str, np.ndarray]]) -> DailyColumns:
+        if not chunks:
+            e = np.zeros(0, dtype=np.int64)
+            return cls(e, e.copy(), np.zeros(0))
+        return cls(
+            np.concatenate([c["account_id"] for c in chunks]).astype(np.int64, copy=False),
+            np.concatenate([c["day"] for c in chunks]).astype(np.int64, copy=False),
+            np.concatenate([c["value"] for c in chunks]).astype(np.float64, copy=False),
+        )
+
+
+def _locate(table_ids: IntArray, ids: IntArray) -> tuple[IntArray, np.ndarray]:
+    """Index of each id in ``table_ids`` and whether it is there at all."""
+    n = table_ids.shape[0]
+    if ids.shape[0] == 0 or n == 0:
+        return np.zeros(ids.shape[0], dtype=np.int64), np.zeros(ids.shape[0], dtype=bool)
+    if ids.shape[0] > 1 and bool(np.all(ids[1:] >= ids[:-1])):
+        # Ingest streams rows grouped by account: look each run up (and check it) once.
+        heads = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+        lens = np.diff(np.append(heads, ids.shape[0]))
+        pos = np.searchsorted(table_ids, ids[heads])
+        clipped_h = np.minimum(pos, n - 1)
+        ok = (pos < n) & (table_ids[clipped_h] == ids[heads])
+        return np.repeat(clipped_h, lens), np.repeat(ok, lens)
+    idx = np.searchsorted(table_ids, ids)
+    clipped = np.minimum(idx, n - 1)
+    return clipped, (idx < n) & (table_ids[clipped] == ids)
+
+
+# --------------------------------------------------------------------------- per account
+
+
+@dataclass
+class AccountFacts:
+    """What the engine measured for each account (arrays aligned with AccountTable)."""
+
+    followers: FloatArray
+    following: FloatArray
+    posts_window: IntArray
+    posts_recent: IntArray
+    last_post: FloatArray  # epoch seconds, NaN = no post in the window
+    er_median: FloatArray
+    er_posts: IntArray
+    er_cv: FloatArray
+    spikes: IntArray  # -1: not assessed (too few consecutive days)
+    max_spike_gain: FloatArray
+    has_posts: np.ndarray  # any post row streamed for this account
+
+    @classmethod
+    def empty(cls, n: int) -> AccountFacts:
+        nan = np.full(n, np.nan)
+        zero = np.zeros(n, dtype=np.int64)
+        return cls(
+            followers=nan.copy(),
+            following=nan.copy(),
+            posts_window=zero.copy(),
+            posts_recent=zero.copy(),
+            last_post=nan.copy(),
+            er_median=nan.copy(),
+            er_posts=zero.copy(),
+            er_cv=nan.copy(),
+            spikes=np.full(n, -1, dtype=np.int64),
+            max_spike_gain=nan.copy(),
+            has_posts=np.zeros(n, dtype=bool),
+        )
+
+
+def reduce_posts(
+    accounts: AccountTable, posts: PostColumns, facts: AccountFacts, as_of: int
+) -> None:
+    """Posts of the window ``(as_of − 365 days, as_of]`` → counts, recency, rates."""
+    n = accounts.n
+    idx, valid = _locate(accounts.account_id, posts.account_id)
+    ts = posts.published_at
+    valid &= (ts > as_of - WINDOW_DAYS * DAY) & (ts <= as_of)
+    if bool(valid.all()):  # the usual case: ingest sent exactly what was asked
+        i, t, eng, fol = idx, ts, posts.engagements, posts.followers_at_post
+    else:
+        i, t = idx[valid], ts[valid]
+        eng, fol = posts.engagements[valid], posts.followers_at_post[valid]
+    counts = np.bincount(i, minlength=n)
+    facts.has_posts |= counts > 0
+    facts.posts_window[:] = counts
+    facts.posts_recent[:] = np.bincount(i[t > as_of - ACTIVITY_DAYS * DAY], minlength=n)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, i, t.astype(np.float64))
+    facts.last_post[:] = np.where(np.isfinite(last), last, np.nan)
+
+    with np.errstate(all="ignore"):  # results are masked below
+        # Followers are a count: under one follower there is no rate to speak of.
+        er = np.where((fol >= 1) & ~np.isnan(eng), eng / fol, np.nan)
+    facts.er_median[:] = segment_medians(er, i, n)
+    ok = ~np.isnan(er)
+    if not bool(ok.all()):
+        i, er = i[ok], er[ok]
+    c = np.bincount(i, minlength=n)
+    s1 = np.bincount(i, weights=er, minlength=n)
+    s2 = np.bincount(i, weights=er * er, minlength=n)
+    facts.er_posts[:] = c
+    with np.errstate(all="ignore"):  # results are masked below
+        mean = s1 / c
+        var = np.maximum(s2 / c - mean**2, 0.0)
+        cv = np.sqrt(var) / mean
+    facts.er_cv[:] = np.where((c >= ER_UNIFORM_MIN_POSTS) & (mean > 0), cv, np.nan)
+
+
+def _daily_rows(
+    accounts: AccountTable, daily: DailyColumns
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The rows of known accounts with a value, ordered by (account, day)."""
+    idx, valid = _locate(accounts.account_id, daily.account_id)
+    valid &= ~np.isnan(daily.value)
+    if bool(valid.all()):
+        i, day, val = idx, daily.day, daily.value
+    else:
+        i, day, val = idx[valid], daily.day[valid], daily.value[valid]
+    if i.shape[0] > 1:
+        key = i * (1 << 24) + (day - day.min())
+        if not bool(np.all(key[1:] >= key[:-1])):
+            order = np.argsort(key, kind="stable")
+            i, day, val = i[order], day[order], val[order]
+    return i, day, val
+
+
+def _latest(n: int, i: IntArray, val: FloatArray) -> FloatArray:
+    out = np.full(n, np.nan)
+    if i.shape[0]:
+        last = np.flatnonzero(np.concatenate((i[1:] != i[:-1], [True])))
+        out[i[last]] = val[last]
+    return out
+
+
+def reduce_latest(accounts: AccountTable, daily: DailyColumns) -> FloatArray:
+    """The latest value of a daily metric per account (NaN where none)."""
+    i, _, val = _daily_rows(accounts, daily)
+    return _latest(accounts.n, i, val)
+
+
+def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
+    """Latest followers and follower-growth spikes from the daily ``followers`` series."""
+    n = accounts.n
+    i, day, val = _daily_rows(accounts, daily)
+    facts.followers[:] = _latest(n, i, val)
+    if i.shape[0] < 2:
+        return
+    pair = (i[1:] == i[:-1]) & (day[1:] - day[:-1] == 1)
+    gain = val[1:] - val[:-1]
+    owner = i[1:]
+    # Weights instead of boolean selections: no copies of the (large) series.
+    pairs = np.bincount(owner, weights=pair, minlength=n).astype(np.int64)
+    abs_sum = np.bincount(owner, weights=np.where(pair, np.abs(gain), 0.0), minlength=n)
+    with np.errstate(all="ignore"):  # results are masked below
+        mean_abs = abs_sum / pairs
+        spike = pair & (gain >= SPIKE_MIN_GAIN) & (gain > SPIKE_MIN_SHARE * val[:-1])
+    cand = np.flatnonzero(spike)  # few rows: test the account's mean only there
+    cand = cand[gain[cand] > SPIKE_MEAN_FACTOR * mean_abs[owner[cand]]]
+    assessed = pairs >= SPIKE_MIN_DAYS
+    counts = np.bincount(owner[cand], minlength=n)
+    facts.spikes[:] = np.where(assessed, counts, -1)
+    biggest = np.full(n, -np.inf)
+    np.maximum.at(biggest, owner[cand], gain[cand])
+    facts.max_spike_gain[:] = np.where(np.isfinite(biggest) & assessed, biggest, np.nan)
+
+
+def _parts(accounts: AccountTable, ids: IntArray, workers: int) -> list[tuple[slice, slice]]:
+    """Account ranges and their rows, when rows are grouped by account (ingest's order)."""
+    n = accounts.n
+    if workers < 2 or n < 2 * workers or ids.shape[0] < 100_000:
+        return [(slice(0, n), slice(0, ids.shape[0]))]
+    if not bool(np.all(ids[1:] >= ids[:-1])):
+        return [(slice(0, n), slice(0, ids.shape[0]))]
+    bounds = [n * k // workers for k in range(workers + 1)]
+    out = []
+    for a0, a1 in itertools.pairwise(bounds):
+        r0 = int(np.searchsorted(ids, accounts.account_id[a0], "left")) if a0 else 0
+        r1 = int(np.searchsorted(ids, accounts.account_id[a1], "left")) if a1 < n else ids.shape[0]
+        out.append((slice(a0, a1), slice(r0, r1)))
+    return out
+
+
+def _sub(
+    accounts: AccountTable, facts: AccountFacts, a: slice
+) -> tuple[AccountTable, AccountFacts]:
+    """Views of one account range: writes to the sub-facts land in ``facts``."""
+    sub_acc = AccountTable(
+        accounts.account_id[a], accounts.relay[a], accounts.network[a], accounts.n_relays
+    )
+    sub_facts = AccountFacts(**{k: getattr(facts, k)[a] for k in facts.__dataclass_fields__})
+    return sub_acc, sub_facts
+
+
+def reduce_all(
+    accounts: AccountTable,
+    posts: PostColumns,
+    followers: DailyColumns,
+    facts: AccountFacts,
+    as_of: int,
+    workers: int = 2,
+) -> None:
+    """:func:`reduce_posts` and :func:`reduce_followers` over account ranges in threads.
+
+    NumPy releases the GIL in its sorts and arithmetic, so ranges of accounts (rows come
+    grouped by account) are reduced side by side, one per core.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    jobs: list[Callable[[], None]] = []
+    # An empty stream leaves the facts as AccountFacts.empty made them ("no data").
+    post_parts = _parts(accounts, posts.account_id, workers) if posts.account_id.size else []
+    daily_parts = (
+        _parts(accounts, followers.account_id, workers) if followers.account_id.size else []
+    )
+    for a, r in post_parts:
+        sub_acc, sub_facts = _sub(accounts, facts, a)
+        sub_posts = PostColumns(
+            posts.account_id[r],
+            posts.published_at[r],
+            posts.engagements[r],
+            posts.followers_at_post[r],
+        )
+        jobs.append(partial(reduce_posts, sub_acc, sub_posts, sub_facts, as_of))
+    for a, r in daily_parts:
+        sub_acc, sub_facts = _sub(accounts, facts, a)
+        sub_daily = DailyColumns(followers.account_id[r], followers.day[r], followers.value[r])
+        jobs.append(partial(reduce_followers, sub_acc, sub_daily, sub_facts))
+    if len(jobs) <= 2:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(job) for job in jobs]:
+            f.result()
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Scores:
+    """Per-account and per-relay results of one scoring run."""
+
+    accounts: AccountTable
+    facts: AccountFacts
+    tier_scheme: str
+    # per account
+    acct_tier: IntArray  # index in TIERS, -1 none
+    acct_benchmark: FloatArray
+    acct_benchmark_kind: IntArray  # 0 none, 1 published, 2 directory median
+    acct_cohort_size: IntArray
+    acct_percentile: FloatArray  # rate's percentile rank within tier × network
+    acct_resonance: FloatArray
+    acct_authenticity: FloatArray
+    acct_flags: IntArray  # bit field of authenticity warnings (FLAG_*)
+    # per relay
+    followers: FloatArray
+    tier: IntArray
+    reach: FloatArray
+    resonance: FloatArray
+    authenticity: FloatArray
+    activity: FloatArray
+    posts_per_week: FloatArray
+    last_post: FloatArray
+    composite: FloatArray
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+FLAG_MASS_FOLLOWER = 1
+FLAG_FOLLOWING_RATIO = 2
+FLAG_SPIKES = 4
+FLAG_ER_HIGH = 8
+FLAG_ER_UNIFORM = 16
+# Checks that could not be run for lack of data.
+FLAG_NO_FOLLOWING = 256
+FLAG_NO_SERIES = 512
+FLAG_NO_RATE = 1024
+
+
+def reach_score(followers: FloatArray) -> FloatArray:
+    with np.errstate(all="ignore"):  # results are masked below
+        s = 100.0 * (np.log10(np.maximum(followers, 1.0)) - 2.0) / 5.0
+    return np.where(np.isnan(followers), np.nan, np.clip(s, 0.0, 100.0))
+
+
+def activity_score(posts_per_week: FloatArray, days_since_last: FloatArray) -> FloatArray:
+    freq = np.minimum(1.0, np.nan_to_num(posts_per_week, nan=0.0) / 3.0)
+    recency = np.where(
+        np.isnan(days_since_last),
+        0.0,
+        np.clip(1.0 - np.maximum(days_since_last - 7.0, 0.0) / 173.0, 0.0, 1.0),
+    )
+    return 60.0 * freq + 40.0 * recency
+
+
+def _tiers(followers: FloatArray, scheme: reference.TierScheme) -> IntArray:
+    out = np.full(followers.shape[0], -1, dtype=np.int64)
+    for t in scheme.tiers:
+        hi = np.inf if t.max is None else float(t.max)
+        out[(followers >= t.min) & (followers < hi)] = TIERS.index(t.tier)
+    return out
+
+
+def composite(parts: dict[str, FloatArray], weights: dict[str, float]) -> FloatArray:
+    """Weighted mean over the components present (weights renormalised per relay)."""
+    num: FloatArray | None = None
+    den: FloatArray | None = None
+    for name, values in parts.items():
+        w = float(weights.get(name, 0.0))
+        if w <= 0:
+            continue
+        present = ~np.isnan(values)
+        contrib = np.where(present, values * w, 0.0)
+        wsum = np.where(present, w, 0.0)
+        num = contrib if num is None else num + contrib
+        den = wsum if den is None else den + wsum
+    if num is None or den is None:
+        n = next(iter(parts.values())).shape[0] if parts else 0
+        return np.full(n, np.nan)
+    with np.errstate(all="ignore"):  # results are masked below
+        return np.where(den > 0, num / den, np.nan)
+
+
+def score(
+    accounts: AccountTable,
+    facts: AccountFacts,
+    *,
+    as_of: int,
+    tier_scheme: str = "hypeauditor",
+    weights: dict[str, float] | None = None,
+) -> Scores:
+    """Every component for every account and relay (see the module's definitions)."""
+    weights = dict(weights or DEFAULT_WEIGHTS)
+    scheme = reference.tier_scheme(tier_scheme)
+    n, r = accounts.n, accounts.n_relays
+    f = facts
+
+    tier = _tiers(f.followers, scheme)
+    eligible = (
+        (f.followers >= RESONANCE_MIN_FOLLOWERS)
+        & (f.posts_window >= RESONANCE_MIN_POSTS)
+        & ~np.isnan(f.er_median)
+        & (tier >= 0)
+    )
+    cohort = accounts.network * len(TIERS) + tier
+    cohort_key = np.where(eligible, cohort, -1)
+    rate = np.where(eligible, f.er_median, np.nan)
+    percentile = group_percentile_ranks(rate, np.where(eligible, cohort, 0))
+    n_cohorts = len(NETWORKS) * len(TIERS)
+    cohort_size = np.bincount(cohort_key[eligible], minlength=n_cohorts)
+    cohort_median = segment_medians(rate, np.where(eligible, cohort, 0), n_cohorts)
+    published = np.full(n_cohorts, np.nan)
+    for ni, net in enumerate(NETWORKS):
+        for ti, t in enumerate(TIERS):
+            fig = reference.tier_engagement_benchmark(tier_scheme, t, net)
+            if fig is not None:
+                published[ni * len(TIERS) + ti] = fig.value
+    cohort_bench = np.where(
+        ~np.isnan(published),
+        published,
+        np.where(cohort_size >= MIN_COHORT, cohort_median, np.nan),
+    )
+    bench_kind_c = np.where(
+        ~np.isnan(published), 1, np.where(~np.isnan(cohort_bench), 2, 0)
+    ).astype(np.int64)
+    safe_c = np.clip(cohort, 0, n_cohorts - 1)
+    acct_bench = np.where(tier >= 0, cohort_bench[safe_c], np.nan)
+    acct_bench_kind = np.where(tier >= 0, bench_kind_c[safe_c], 0)
+    acct_cohort_size = np.where(tier >= 0, cohort_size[safe_c], 0)
+    with np.errstate(all="ignore"):  # results are masked below
+        rel = rate / acct_bench
+        res = np.where(rel > 0, 50.0 + 50.0 * np.log2(rel), 0.0)
+    acct_res = np.where(eligible & (acct_bench > 0), np.clip(res, 0.0, 100.0), np.nan)
+    acct_percentile = np.where(eligible, percentile, np.nan)
+
+    # Authenticity, per account.
+    flags = np.zeros(n, dtype=np.int64)
+    penalty = np.zeros(n)
+    known_following = ~np.isnan(f.following)
+    mass = known_following & (f.following > MASS_FOLLOWING)
+    flags |= np.where(mass, FLAG_MASS_FOLLOWER, 0)
+    penalty += np.where(mass, PENALTY_MASS_FOLLOWER, 0.0)
+    ratio_bad = known_following & (f.followers > 0) & (f.following >= f.followers)
+    flags |= np.where(ratio_bad, FLAG_FOLLOWING_RATIO, 0)
+    penalty += np.where(ratio_bad, PENALTY_FOLLOWING_RATIO, 0.0)
+    flags |= np.where(known_following, 0, FLAG_NO_FOLLOWING)
+    spiky = f.spikes > 0
+    flags |= np.where(spiky, FLAG_SPIKES, 0)
+    penalty += np.where(
+        spiky, np.minimum(MAX_SPIKE_PENALTY, PENALTY_PER_SPIKE * np.maximum(f.spikes, 0)), 0.0
+    )
+    flags |= np.where(f.spikes < 0, FLAG_NO_SERIES, 0)
+    er_high = (
+        ~np.isnan(f.er_median) & (acct_bench > 0) & (f.er_median > ER_HIGH_FACTOR * acct_bench)
+    )
+    flags |= np.where(er_high, FLAG_ER_HIGH, 0)
+    penalty += np.where(er_high, PENALTY_ER_HIGH, 0.0)
+    uniform = ~np.isnan(f.er_cv) & (f.er_cv < ER_UNIFORM_CV)
+    flags |= np.where(uniform, FLAG_ER_UNIFORM, 0)
+    penalty += np.where(uniform, PENALTY_ER_UNIFORM, 0.0)
+    flags |= np.where(np.isnan(f.er_median), FLAG_NO_RATE, 0)
+    any_check = known_following | (f.spikes >= 0) | ~np.isnan(f.er_median)
+    acct_auth = np.where(any_check, np.clip(100.0 - penalty, 0.0, 100.0), np.nan)
+
+    # Relays.
+    rel_idx = accounts.relay
+    fol0 = np.nan_to_num(f.followers, nan=0.0)
+    has_fol = np.bincount(rel_idx, weights=(~np.isnan(f.followers)).astype(float), minlength=r)
+    followers = np.where(has_fol > 0, np.bincount(rel_idx, weights=fol0, minlength=r), np.nan)
+    # The relay's tier is its largest account's.
+    best = np.full(r, -1.0)
+    np.maximum.at(best, rel_idx, fol0)
+    is_best = (fol0 == best[rel_idx]) & ~np.isnan(f.followers)
+    relay_tier = np.full(r, -1, dtype=np.int64)
+    relay_tier[rel_idx[is_best]] = tier[is_best]
+
+    w = np.where(np.isnan(acct_res), 0.0, np.maximum(fol0, 1.0))
+    wsum = np.bincount(rel_idx, weights=w, minlength=r)
+    rsum = np.bincount(rel_idx, weights=np.nan_to_num(acct_res) * w, minlength=r)
+    with np.errstate(all="ignore"):  # results are masked below
+        resonance = np.where(wsum > 0, rsum / wsum, np.nan)
+
+    auth = np.full(r, np.inf)
+    np.minimum.at(auth, rel_idx, np.where(np.isnan(acct_auth), np.inf, acct_auth))
+    authenticity = np.where(np.isfinite(auth), auth, np.nan)
+
+    observed = np.bincount(
+        rel_idx, weights=(f.has_posts | ~np.isnan(f.followers)).astype(float), minlength=r
+    )
+    recent = np.bincount(rel_idx, weights=f.posts_recent.astype(float), minlength=r)
+    ppw = np.where(observed > 0, recent / (ACTIVITY_DAYS / 7.0), np.nan)
+    last = np.full(r, -np.inf)
+    np.maximum.at(last, rel_idx, np.nan_to_num(f.last_post, nan=-np.inf))
+    last_post = np.where(np.isfinite(last), last, np.nan)
+    days = (as_of - last_post) / DAY
+    activity = np.where(observed > 0, activity_score(ppw, days), np.nan)
+
+    reach = reach_score(followers)
+    parts = {
+        "reach": reach,
+        "resonance": resonance,
+        "authenticity": authenticity,
+        "activity": activity,
+    }
+    return Scores(
+        accounts=accounts,
+        facts=facts,
+        tier_scheme=tier_scheme,
+        acct_tier=tier,
+        acct_benchmark=acct_bench,
+        acct_benchmark_kind=acct_bench_kind,
+        acct_cohort_size=acct_cohort_size,
+        acct_percentile=acct_percentile,
+        acct_resonance=acct_res,
+        acct_authenticity=acct_auth,
+        acct_flags=flags,
+        followers=followers,
+        tier=relay_tier,
+        reach=reach,
+        resonance=resonance,
+        authenticity=authenticity,
+        activity=activity,
+        posts_per_week=ppw,
+        last_post=last_post,
+        composite=composite(parts, weights),
+        weights=weights,
+    )
+
+
+def finite_or_none(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)

@@ -1,0 +1,158 @@
+"""Rescoring from the real ingest app (its period statistics), by hand; weights rescore."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from sqlmodel import select
+
+from services.benchmark.models import BenchmarkJob
+from services.benchmark.scoring.jobs import rescore_relays
+from services.benchmark.scoring.models import RelayRelevance, RelayScore, ScoringRun
+from services.ingest.store.models import Account
+from tests.conftest import auth, new_client_id
+from tests.ingest.factories import add_daily, add_post, at
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+async def _job(db, **args):
+    job = BenchmarkJob(name="benchmark.rescore_relays", args={"as_of": AS_OF.isoformat(), **args})
+    db.add(job)
+    await db.flush()
+    return job
+
+
+async def test_rescoring_by_hand_then_weights_change(stack, job_context, db):
+    cid = new_client_id()
+    h = auth([cid])
+    async with stack() as s:
+        c = s.benchmark
+        a = (
+            await c.post(
+                "/v1/relays",
+                json={
+                    "name": "Cycliste Charlevoix",
+                    "bio": "Guide de vélo et de randonnées en Charlevoix",
+                    "accounts": [{"network": "instagram", "handle": "cyclo"}],
+                },
+                headers=h,
+            )
+        ).json()
+        b = (
+            await c.post(
+                "/v1/relays",
+                json={"name": "Chef", "bio": "Cuisine du terroir", "topics": ["cuisine"]},
+                headers=h,
+            )
+        ).json()
+        account = await db.get(Account, a["accounts"][0]["ingest_account_id"])
+        await add_daily(db, account, "followers", {dt.date(2025, 6, 1): 20_000, AS_OF: 20_000})
+        for k in range(10):  # June 1..10, engagements 50, 60, … 140 at 20,000 followers
+            await add_post(
+                db,
+                account,
+                at(2025, 6, 1 + k),
+                metrics={"engagements": 50 + 10 * k},
+                external_id=f"cyc-{k}",
+            )
+        r = await c.put(
+            f"/v1/clients/{cid}/themes", json={"keywords": ["Vélo", "randonnée", "vélo"]}, headers=h
+        )
+        assert r.json()["keywords"] == ["Vélo", "randonnée"]
+
+        progress: list = []
+        out = await rescore_relays(job_context(s, await _job(db), progress), "job")
+        assert out["relays"] >= 2 and progress[-1][1].startswith("scored")
+        score = await db.get(RelayScore, a["id"])
+        # mean rate (ingest's definition) = 95 / 20,000 = 0.00475; micro tier, published
+        # Instagram micro benchmark 0.54 % → resonance 50 + 50·log2(0.00475/0.0054)
+        resonance = 50 + 50 * math.log2(0.00475 / 0.0054)
+        reach = 100 * (math.log10(20_000) - 2) / 5
+        # 10 posts in 90 days → 0.778/week → 60·0.778/3; last post within 30 days (not 7)
+        # → recency 1 − 23/173
+        activity = 60 * (10 / (90 / 7)) / 3 + 40 * (1 - 23 / 173)
+        assert score.reach == pytest.approx(reach)
+        assert score.resonance == pytest.approx(resonance)
+        assert score.activity == pytest.approx(activity)
+        assert score.authenticity == 100.0
+        expected = (0.2 * reach + 0.3 * resonance + 0.15 * 100 + 0.1 * activity) / 0.75
+        assert score.composite == pytest.approx(expected)
+        ex = score.components
+        assert ex["data_path"] == "stats" and "mean over posts" in ex["rate_method"]
+        checks = {x["check"]: x["result"] for x in ex["accounts"][0]["authenticity_checks"]}
+        assert checks["mass_follower"] == "not_assessed"
+        assert checks["growth_spikes"] == "not_assessed"
+        assert ex["tier"] == "micro"
+        b_score = await db.get(RelayScore, b["id"])
+        assert b_score.composite is None and b_score.reach is None  # nothing collected
+
+        rel = (await db.exec(select(RelayRelevance).where(RelayRelevance.client_id == cid))).all()
+        by = {r.relay_id: r for r in rel}
+        assert by[a["id"]].score > 0 and by[b["id"]].score == 0
+        assert {m[0] for m in by[a["id"]].detail["matched"]} == {"Vélo", "randonnée"}
+        # the client's composite includes relevance with its weight
+        relevance = by[a["id"]].score
+        comp = 0.2 * reach + 0.3 * resonance + 0.25 * relevance + 0.15 * 100 + 0.1 * activity
+        assert by[a["id"]].composite == pytest.approx(comp)
+
+        r = await c.get("/v1/relays", params={"client_id": cid, "sort": "relevance"}, headers=h)
+        top = r.json()["data"][0]
+        assert top["id"] == a["id"] and top["scores"]["relevance"] == pytest.approx(
+            by[a["id"]].score
+        )
+        detail = (await c.get(f"/v1/relays/{a['id']}", params={"client_id": cid}, headers=h)).json()
+        assert detail["explanation"]["components"]["reach"]["data"]["followers"] == 20_000
+        assert detail["relevance"]["keywords"] == ["Vélo", "randonnée"]
+
+        # Changing the weights enqueues a rescoring; once run, composites follow them.
+        r = await c.put(
+            "/v1/scoring/settings",
+            params={"client_id": cid},
+            json={
+                "weights": {
+                    "reach": 1,
+                    "resonance": 0,
+                    "relevance": 0,
+                    "authenticity": 0,
+                    "activity": 0,
+                }
+            },
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        job = await db.get(BenchmarkJob, r.json()["job"]["job_id"])
+        assert job.name == "benchmark.rescore_relays" and job.client_id == cid
+        job.args = {**job.args, "as_of": AS_OF.isoformat()}
+        out2 = await rescore_relays(job_context(s, job), job.id)
+        assert out2["settings_version"] == r.json()["settings"]["version"]
+        await db.refresh(score)
+        assert score.composite == pytest.approx(reach)
+        runs = (await c.get("/v1/scoring/runs", headers=h)).json()
+        assert runs[0]["id"] == out2["run_id"] and runs[0]["weights"]["reach"] == 1
+        assert (await db.get(ScoringRun, out["run_id"])) is not None  # the first run is kept
+
+
+async def test_settings_validation_and_roles(stack):
+    cid = new_client_id()
+    async with stack() as s:
+        c = s.benchmark
+        r = await c.put("/v1/scoring/settings", json={"weights": {"charm": 1}}, headers=auth([cid]))
+        assert r.status_code == 422 and "charm" in r.json()["detail"]
+        r = await c.put("/v1/scoring/settings", json={"weights": {"reach": 0}}, headers=auth([cid]))
+        assert r.status_code == 422
+        r = await c.put("/v1/scoring/settings", json={"tier_scheme": "x"}, headers=auth([cid]))
+        assert r.status_code == 422
+        r = await c.put(
+            "/v1/scoring/settings",
+            json={"tier_scheme": "later_fohr"},
+            headers=auth([cid], role="community_manager"),
+        )
+        assert r.status_code == 403
+        r = await c.get("/v1/scoring/settings", headers=auth([cid]))
+        assert r.json()["tier_scheme"] == "hypeauditor" and "later_fohr" in r.json()["tier_schemes"]
+        ref = (await c.get("/v1/reference", headers=auth([cid]))).json()
+        assert ref["tier_engagement"]["hypeauditor:nano:instagram"]["value"] == 0.0178
+        assert ref["screening"]["mass_follower_following"]["value"] == 1500
