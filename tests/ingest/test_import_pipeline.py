@@ -218,3 +218,52 @@ def test_fixture_quirks_are_really_there():
     )
     assert "\u00ad" in (FIXTURES / "youtube_table_data.csv").read_text("utf-8-sig")
     assert b"\xe9" in (FIXTURES / "meta_facebook_posts_fr.csv").read_bytes()  # cp1252 é
+
+
+@pytest.mark.parametrize("validate_first", [True, False])
+async def test_progress_is_reported(db, tmp_path, validate_first):
+    path = tmp_path / "long.csv"
+    start = dt.date(2000, 1, 1)
+    rows = [f"x,acct,views,{start + dt.timedelta(days=i)},{i}" for i in range(45_000)]
+    path.write_text("network,account_id,metric,day,value\n" + "\n".join(rows) + "\n")
+    calls: list[tuple[float, str]] = []
+
+    async def progress(pct: float, msg: str) -> None:
+        calls.append((pct, msg))
+
+    cid = new_client_id()
+    out = await run(db, cid, path, progress=progress, validate_first=validate_first)
+    assert out.status == "succeeded" and out.counts and out.counts.daily_written == 45_000
+    pcts = [p for p, _ in calls]
+    assert pcts == sorted(pcts) and all(0 <= p <= 100 for p in pcts)
+    if validate_first:
+        # Checked with progress, then stored without a word (SQLite's single writer).
+        assert [m for _, m in calls] == [
+            "20000 rows checked",
+            "40000 rows checked",
+            "45000 rows checked; storing them",
+        ]
+        assert pcts[-1] == 60
+    else:
+        assert [m for _, m in calls] == ["20000 rows stored", "40000 rows stored",
+                                         "45000 rows stored"]  # fmt: skip
+
+
+async def test_long_format_across_batches_and_interleaved_accounts(db, tmp_path):
+    """Every row lands once, whatever the order of accounts and the batch boundaries."""
+    path = tmp_path / "mixed.csv"
+    start = dt.date(2020, 1, 1)
+    lines = ["network,account_id,metric,day,value"]
+    for i in range(6_000):  # two accounts alternating row by row…
+        lines.append(f"x,a{i % 2},views,{start + dt.timedelta(days=i // 2)},{i}")
+    for i in range(6_000):  # …then long runs of three
+        lines.append(f"linkedin,b{i // 2_000},clicks,{start + dt.timedelta(days=i % 2_000)},{i}")
+    path.write_text("\n".join(lines) + "\n")
+    cid = new_client_id()
+    out = await run(db, cid, path, batch_size=700)
+    assert out.status == "succeeded", out.errors
+    assert out.counts is not None and out.counts.daily_written == 12_000
+    d = await daily(db, cid)
+    assert len(d) == 12_000
+    assert d[("a1", "views", start + dt.timedelta(days=2_999))] == 5_999
+    assert d[("b2", "clicks", start + dt.timedelta(days=1_999))] == 5_999

@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from services.ingest.importers import cells
 from services.ingest.importers.base import Header, ImportContext, Importer, Match
 from services.ingest.importers.reading import Book, Row
-from services.ingest.store.loader import DailyMetricRow, Record
+from services.ingest.store.loader import DailyMetricRows, Record
 from shared.metrics_catalogue import CATALOGUE
 from shared.schemas.ingest import AccountRef, Network
 
 REQUIRED = ("metric", "day", "value")
+CHUNK = 5000  # rows per record handed to the loader
 _NETWORKS = {n.value for n in Network}
 
 
@@ -74,14 +75,26 @@ class BaliseDaily(Importer):
         decimal_comma = book.decimal_comma
         errors = ctx.errors
         names = header.original
-        for number, c in self.data_rows(book, match):
+        # Rows waiting to be handed over, per account (files may interleave accounts).
+        pending: dict[int, tuple[AccountRef, list[tuple[str, dt.date, float, int | None]]]] = {}
+        waiting = 0
+        header_row = match.header_row
+        isfinite = math.isfinite
+        # The previous row's account: consecutive rows are mostly of the same one.
+        last_net = last_acc = None
+        row_ref: AccountRef | None = None  # the account of the previous row's columns
+        buf_ref: AccountRef | None = None  # the account whose buffer last_buf is
+        last_buf: list[tuple[str, dt.date, float, int | None]] = []
+        for number, c in book.sheets[match.sheet].rows():
+            if number <= header_row:
+                continue
             if len(c) < width:
                 if not any(x.strip() for x in c):
                     continue
                 errors.add(number, None, ",".join(c)[:200], f"expected {width} columns")
                 continue
             ref = file_ref
-            if net_col >= 0:
+            if net_col >= 0 and (c[net_col] != last_net or c[acc_col] != last_acc):
                 key = (c[net_col], c[acc_col])
                 ref = refs.get(key)
                 if ref is None:
@@ -91,6 +104,10 @@ class BaliseDaily(Importer):
                         continue
                     if len(refs) < 100_000:
                         refs[key] = ref
+                last_net, last_acc = key
+                row_ref = ref
+            elif net_col >= 0:
+                ref = row_ref
             if ref is None:
                 continue
             metric = c[i_metric]
@@ -110,7 +127,7 @@ class BaliseDaily(Importer):
             raw = c[i_value]
             try:
                 value = float(raw)
-                if not math.isfinite(value):
+                if not isfinite(value):
                     raise ValueError(raw)
             except ValueError:
                 try:
@@ -121,7 +138,20 @@ class BaliseDaily(Importer):
                 if parsed is None:
                     continue  # no data: nothing stored
                 value = parsed
-            yield DailyMetricRow(ref, metric, day, value, number)
+            if ref is not buf_ref:
+                entry = pending.get(id(ref))
+                if entry is None:
+                    entry = pending[id(ref)] = (ref, [])
+                buf_ref, last_buf = ref, entry[1]
+            last_buf.append((metric, day, value, number))
+            waiting += 1
+            if waiting >= CHUNK:
+                for acc, buffered in pending.values():
+                    yield DailyMetricRows(acc, buffered)
+                pending, waiting = {}, 0
+                buf_ref, last_buf = None, []
+        for acc, buffered in pending.values():
+            yield DailyMetricRows(acc, buffered)
 
     @staticmethod
     def _account(

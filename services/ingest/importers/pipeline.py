@@ -31,7 +31,7 @@ from services.ingest.importers.base import ImportContext, KnownAccount, Match
 from services.ingest.importers.mapped import MappedImporter
 from services.ingest.importers.reading import Book, FileRefused, open_book
 from services.ingest.store import loader
-from services.ingest.store.loader import LoadCounts, LoadError, Record
+from services.ingest.store.loader import DailyMetricRows, LoadCounts, LoadError, Record
 from shared.schemas.imports import ColumnMapping
 from shared.schemas.ingest import ImportError_, ImportSummary, Source
 
@@ -86,8 +86,16 @@ async def import_file(
     snapshot_date: dt.date | None = None,
     progress: Progress | None = None,
     batch_size: int = loader.DEFAULT_BATCH,
+    validate_first: bool = False,
 ) -> Outcome:
-    """Import ``path`` for ``client_id`` in the caller's transaction (see the module)."""
+    """Import ``path`` for ``client_id`` in the caller's transaction (see the module).
+
+    ``validate_first`` reads the whole file once before storing anything, reporting
+    progress, and stores it in a second pass without reporting any. SQLite has one
+    writer: while the import's transaction is open, nobody (not even the job's progress)
+    can write, so on SQLite the job checks first (a refused file then never takes the
+    write lock) and stores in one short go.
+    """
     name = file_name or Path(path).name
     try:
         book = open_book(path)
@@ -114,17 +122,35 @@ async def import_file(
                 f"this is a {match.importer.network} export but the chosen account is a "
                 f"{account.network} account",
             )
-        ctx = ImportContext(
-            file_name=name,
-            provider=match.importer.provider,
-            account=account,
-            known=known or [],
-            snapshot_date=snapshot_date or dt.date.today(),
-        )
+
+        def context() -> ImportContext:
+            return ImportContext(
+                file_name=name,
+                provider=match.importer.provider,
+                account=account,
+                known=known or [],
+                snapshot_date=snapshot_date or dt.date.today(),
+            )
+
         source = Source(kind="file", provider=match.importer.provider, file=name)
+        if validate_first:
+            ctx = context()
+            checked, next_report = 0, 20_000
+            for rec in _records(match, book, ctx):
+                checked += len(rec) if isinstance(rec, DailyMetricRows) else 1
+                if progress is not None and checked >= next_report:
+                    next_report = checked + 20_000
+                    await progress(5 + 55 * book.progress(), f"{checked} rows checked")
+            if ctx.errors:
+                return Outcome(
+                    "refused", fmt, errors=ctx.errors.items, errors_total=ctx.errors.total
+                )
+            if progress is not None:
+                await progress(60, f"{checked} rows checked; storing them")
+        ctx = context()
 
         async def on_batch(counts: LoadCounts) -> None:
-            if progress is not None:
+            if progress is not None and not validate_first:
                 await progress(
                     5 + 90 * book.progress(),
                     f"{counts.daily_rows + counts.web_rows + counts.posts} rows stored",
@@ -182,18 +208,24 @@ def _choose(book: Book, format: str | None, mapping: ColumnMapping | None) -> Ma
     return m
 
 
-def _guarded(match: Match, book: Book, ctx: ImportContext) -> Iterator[Record]:
-    """The importer's records until the first error; then only reading on, to find every
-    error; at the end, :class:`_Refused` if there was any (the loader rolls back)."""
-    errors = ctx.errors
+def _records(match: Match, book: Book, ctx: ImportContext) -> Iterator[Record]:
+    """The importer's records; a file that cannot be read on, or an importer's own
+    failure, ends the reading with an error in ``ctx.errors`` (never an exception)."""
     try:
-        for rec in match.importer.records(book, match, ctx):
-            if not errors:
-                yield rec
+        yield from match.importer.records(book, match, ctx)
     except FileRefused as exc:
-        errors.add(exc.row, None, None, exc.reason)
+        ctx.errors.add(exc.row, None, None, exc.reason)
     except Exception:
         log.exception("importer %s failed on %s", match.importer.name, ctx.file_name)
-        errors.add(None, None, None, "the file could not be read (an unexpected error, logged)")
+        ctx.errors.add(None, None, None, "the file could not be read (an unexpected error, logged)")
+
+
+def _guarded(match: Match, book: Book, ctx: ImportContext) -> Iterator[Record]:
+    """The records until the first error; then only reading on, to find every error; at
+    the end, :class:`_Refused` if there was any (the loader rolls back)."""
+    errors = ctx.errors
+    for rec in _records(match, book, ctx):
+        if not errors:
+            yield rec
     if errors:
         raise _Refused()

@@ -192,21 +192,17 @@ def _open_csv(path: Path, size: int, head: bytes) -> Book:
         reader = csv.reader(stream, delimiter=delimiter, quotechar='"', strict=False)
         number = 0
         try:
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    raise FileRefused(f"unreadable CSV: {exc}", number + 1) from exc
-                except UnicodeDecodeError as exc:
-                    raise FileRefused(
-                        f"the text is not valid {encoding.upper()} (byte {exc.start} of a "
-                        f"chunk); save the file as UTF-8",
-                        number + 1,
-                    ) from exc
-                number += 1
-                yield number, cells
+            try:
+                for number, cells in enumerate(reader, 1):
+                    yield number, cells
+            except csv.Error as exc:
+                raise FileRefused(f"unreadable CSV: {exc}", number + 1) from exc
+            except UnicodeDecodeError as exc:
+                raise FileRefused(
+                    f"the text is not valid {encoding.upper()} (byte {exc.start} of a "
+                    f"chunk); save the file as UTF-8",
+                    number + 1,
+                ) from exc
         finally:
             stream.close()
 

@@ -370,6 +370,7 @@ async def run(
     first = await repo.first_snapshot(db, imp.client_id, imp.sha256)
     snapshot = first.snapshot_date if first and first.snapshot_date else utcnow().date()
     mapping = ColumnMapping.model_validate(imp.mapping) if imp.mapping else None
+    sqlite = (await db.connection()).dialect.name == "sqlite"
     outcome = await pipeline.import_file(
         db,
         imp.client_id,
@@ -382,6 +383,9 @@ async def run(
         known=known,
         snapshot_date=snapshot,
         progress=progress,
+        # Progress of a job is written by another connection: on SQLite, only possible
+        # outside the import's transaction (see pipeline.import_file).
+        validate_first=sqlite and progress is not None,
     )
     if outcome.status == "succeeded":
         imp.snapshot_date = snapshot

@@ -10,7 +10,8 @@ all end here::
   loader never commits. It works inside a SAVEPOINT, so a load that fails half-way
   leaves nothing of itself behind even if the caller then commits other work.
 * ``records`` is any iterable or async iterable mixing :class:`DailyMetricRecord`,
-  :class:`DailyMetricRow` (the same fact as a plain tuple, for bulk producers),
+  :class:`DailyMetricRow` (the same fact as a plain tuple, for bulk producers, or
+  :class:`DailyMetricRows`, thousands of them at once),
   :class:`PostRecord`, :class:`ChannelTotalRecord` and :class:`WebMetricRecord`. It is
   consumed once, in batches of ``batch_size``: memory stays bounded whatever its size.
 * ``source`` is where the numbers come from (an API + version, or a file). Given, it is
@@ -84,7 +85,32 @@ class DailyMetricRow(NamedTuple):
     row: int | None = None
 
 
-Record = DailyMetricRecord | DailyMetricRow | PostRecord | ChannelTotalRecord | WebMetricRecord
+class DailyMetricRows:
+    """Many daily values of one account at once, as plain ``(metric, day, value, row)``
+    tuples: a bulk importer yields a few thousand rows per object, so that the layers
+    between the file and the database cost per batch, not per row (and the tuples,
+    holding no object the garbage collector tracks, are untracked early)."""
+
+    __slots__ = ("account", "rows")
+
+    def __init__(
+        self, account: AccountRef, rows: list[tuple[str, dt.date, float, int | None]]
+    ) -> None:
+        self.account = account
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+Record = (
+    DailyMetricRecord
+    | DailyMetricRow
+    | DailyMetricRows
+    | PostRecord
+    | ChannelTotalRecord
+    | WebMetricRecord
+)
 
 
 class LoadError(ValueError):
@@ -188,12 +214,18 @@ async def load(
         if source is not None:
             loader.fixed_source = await loader.source_id(source, file_sha256)
             loader.counts.source_id = loader.fixed_source
-        if isinstance(records, AsyncIterable):
-            async for rec in records:
-                await loader.add(rec)
-        else:
-            await loader.add_all(records)
-        await loader.flush_all()
+        try:
+            if isinstance(records, AsyncIterable):
+                async for rec in records:
+                    await loader.add(rec)
+            else:
+                await loader.add_all(records)
+            await loader.flush_all()
+        except BaseException:
+            # A batch may still be in flight on the server: wait for it, so that the
+            # connection is free for the savepoint's rollback.
+            await writer.abort()
+            raise
     return loader.counts
 
 
@@ -231,36 +263,43 @@ class _Loader:
     # ------------------------------------------------------------------ intake
 
     async def add_all(self, records: Iterable[Record]) -> None:
-        # The bulk tuple form is handled inline: this loop is the import benchmark's path.
-        daily = self._daily
-        batch = self.batch
-        acc_by_obj = self._acc_by_obj
-        known = CATALOGUE
-        isfinite = math.isfinite
-        sid = self.fixed_source
         for rec in records:
-            if type(rec) is DailyMetricRow:
-                if sid is None:
-                    raise LoadError("daily rows need the load's source (pass `source`)")
-                ref, metric, day, value, row = rec
-                hit = acc_by_obj.get(id(ref))
-                aid = hit[1] if hit is not None else await self.account_id(ref)
-                if metric not in known:
-                    raise LoadError(f"{metric!r} is not a canonical metric", row)
-                value = float(value)
-                if not isfinite(value):
-                    raise LoadError(f"{metric} is not a finite number ({value})", row)
-                daily.append((aid, metric, day, value, sid, row))
-                if len(daily) >= batch:
-                    await self.flush_daily()
-                    daily = self._daily
+            kind = type(rec)
+            if kind is DailyMetricRows:
+                await self.add_rows(rec.account, rec.rows)  # type: ignore[union-attr]
             else:
                 await self.add(rec)
+
+    async def add_rows(
+        self, account: AccountRef, rows: Iterable[tuple[str, dt.date, float, int | None]]
+    ) -> None:
+        """The bulk tuple form, in a tight loop: this is the import benchmark's path."""
+        sid = self.fixed_source
+        if sid is None:
+            raise LoadError("daily rows need the load's source (pass `source`)")
+        hit = self._acc_by_obj.get(id(account))
+        aid = hit[1] if hit is not None else await self.account_id(account)
+        daily = self._daily
+        batch = self.batch
+        known = CATALOGUE
+        isfinite = math.isfinite
+        for metric, day, value, row in rows:
+            if metric not in known:
+                raise LoadError(f"{metric!r} is not a canonical metric", row)
+            if type(value) is not float:
+                value = float(value)
+            if not isfinite(value):
+                raise LoadError(f"{metric} is not a finite number ({value})", row)
+            daily.append((aid, metric, day, value, sid, row))
+            if len(daily) >= batch:
+                await self.flush_daily()
                 daily = self._daily
 
     async def add(self, rec: Record) -> None:
-        if isinstance(rec, DailyMetricRow):
-            await self.add_all((rec,))
+        if isinstance(rec, DailyMetricRows):
+            await self.add_rows(rec.account, rec.rows)
+        elif isinstance(rec, DailyMetricRow):
+            await self.add_rows(rec.account, ((rec.metric, rec.day, rec.value, rec.row),))
         elif isinstance(rec, DailyMetricRecord):
             aid = await self.account_id(rec.account)
             row = rec.source.row
@@ -351,6 +390,7 @@ class _Loader:
     async def _resolve_account(self, ref: AccountRef) -> int:
         if not ref.external_id:
             raise LoadError(f"a {ref.network} account needs its platform id")
+        await self.writer.settle()
         t = Account.__table__  # type: ignore[attr-defined]
         found = await self.conn.scalar(
             select(t.c.id).where(
@@ -394,6 +434,7 @@ class _Loader:
         cached = self._sources.get(key)
         if cached is not None:
             return cached
+        await self.writer.settle()
         t = SourceRecord.__table__  # type: ignore[attr-defined]
 
         def same(col: Any, value: Any) -> Any:
@@ -436,6 +477,17 @@ class _Loader:
         await self.flush_web()
         await self.flush_posts()
         await self.flush_totals()
+        await self.writer.settle()
+
+    # Sinks of the written counts, called when a batch's count is known.
+    def _daily_written(self, n: int) -> None:
+        self.counts.daily_written += n
+
+    def _web_written(self, n: int) -> None:
+        self.counts.web_written += n
+
+    def _post_metrics_written(self, n: int) -> None:
+        self.counts.post_metrics_written += n
 
     async def _progress(self) -> None:
         if self.on_batch is not None:
@@ -446,7 +498,7 @@ class _Loader:
         if not rows:
             return
         self.counts.daily_rows += len(rows)
-        self.counts.daily_written += await self.writer.upsert(bulk.DAILY, rows)
+        await self.writer.upsert(bulk.DAILY, rows, self._daily_written)
         await self._progress()
 
     async def flush_web(self) -> None:
@@ -455,8 +507,8 @@ class _Loader:
         if not rows and not period:
             return
         self.counts.web_rows += len(rows) + len(period)
-        self.counts.web_written += await self.writer.upsert(bulk.WEB_DAILY, rows)
-        self.counts.web_written += await self.writer.upsert(bulk.WEB_PERIOD, period)
+        await self.writer.upsert(bulk.WEB_DAILY, rows, self._web_written)
+        await self.writer.upsert(bulk.WEB_PERIOD, period, self._web_written)
         await self._progress()
 
     async def flush_posts(self) -> None:
@@ -477,13 +529,14 @@ class _Loader:
                 snapshots.append((pid, rec.snapshot_date, metric, v, sid, rec.source.row))
                 heads.append((pid, metric, rec.snapshot_date, v))
         self.counts.post_metrics += len(snapshots)
-        self.counts.post_metrics_written += await self.writer.upsert(bulk.POST_METRIC, snapshots)
-        await self.writer.upsert(bulk.POST_METRIC_LATEST, heads)
+        await self.writer.upsert(bulk.POST_METRIC, snapshots, self._post_metrics_written)
+        await self.writer.upsert(bulk.POST_METRIC_LATEST, heads, _ignore)
         await self._progress()
 
     async def _upsert_posts(
         self, items: list[tuple[int, PostRecord, int | None]]
     ) -> dict[tuple[int, str], int]:
+        await self.writer.settle()
         t = Post.__table__  # type: ignore[attr-defined]
         self.counts.posts += len(items)
         by_account: dict[int, list[str]] = {}
@@ -542,6 +595,7 @@ class _Loader:
         items, self._totals = self._totals, []
         if not items:
             return
+        await self.writer.settle()
         t = ChannelTotal.__table__  # type: ignore[attr-defined]
 
         def same(col: Any, value: Any) -> Any:
@@ -580,6 +634,10 @@ class _Loader:
                     continue
                 self.counts.channel_totals_written += 1
         await self._progress()
+
+
+def _ignore(n: int) -> None:
+    return None
 
 
 def _same(old: Any, new: Any) -> bool:
