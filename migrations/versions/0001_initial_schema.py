@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:46:03.630950
+Create Date: 2026-11-28 02:18:36.686587
 """
 
 from collections.abc import Sequence
@@ -129,6 +129,27 @@ def upgrade() -> None:
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('benchmark_webhook_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_failure_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('benchmark_webhook_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_benchmark_webhook_subscription_client_id'), ['client_id'], unique=False)
+
     op.create_table('ingest_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=True),
@@ -521,6 +542,33 @@ def upgrade() -> None:
     with op.batch_alter_table('benchmark_shortlist', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_benchmark_shortlist_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_benchmark_shortlist_relay_id'), ['relay_id'], unique=False)
+
+    op.create_table('benchmark_webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('first_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('log', sa.JSON(), nullable=False),
+    sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['benchmark_webhook_subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'msg_id', name='uq_benchmark_webhook_delivery_msg')
+    )
+    with op.batch_alter_table('benchmark_webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_benchmark_webhook_delivery_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_benchmark_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_benchmark_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
 
     op.create_table('ingest_channel_total',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -940,6 +988,12 @@ def downgrade() -> None:
     op.drop_table('ingest_import')
     op.drop_table('ingest_daily_metric')
     op.drop_table('ingest_channel_total')
+    with op.batch_alter_table('benchmark_webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_benchmark_webhook_delivery_subscription_id'))
+        batch_op.drop_index('ix_benchmark_webhook_delivery_due')
+        batch_op.drop_index(batch_op.f('ix_benchmark_webhook_delivery_client_id'))
+
+    op.drop_table('benchmark_webhook_delivery')
     with op.batch_alter_table('benchmark_shortlist', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_benchmark_shortlist_relay_id'))
         batch_op.drop_index(batch_op.f('ix_benchmark_shortlist_client_id'))
@@ -1043,6 +1097,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_account_client_id'))
 
     op.drop_table('ingest_account')
+    with op.batch_alter_table('benchmark_webhook_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_benchmark_webhook_subscription_client_id'))
+
+    op.drop_table('benchmark_webhook_subscription')
     op.drop_table('benchmark_scoring_settings')
     with op.batch_alter_table('benchmark_scoring_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_benchmark_scoring_run_client_id'))

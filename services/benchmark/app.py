@@ -22,8 +22,10 @@ from services.benchmark.models import BenchmarkJob
 from services.benchmark.peers.router import router as peers_router
 from services.benchmark.relays.router import router as relays_router
 from services.benchmark.scoring.router import router as scoring_router
+from services.benchmark.webhooks.events import outbox
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
+from shared.outbox_api import webhooks_router
 
 
 def create_app(
@@ -49,7 +51,13 @@ def create_app(
         settings=settings,
         title="Balise benchmark API",
         description=__doc__ or "",
-        routers=[jobs_router(BenchmarkJob), peers_router, relays_router, scoring_router],
+        routers=[
+            jobs_router(BenchmarkJob),
+            peers_router,
+            relays_router,
+            scoring_router,
+            webhooks_router(outbox),
+        ],
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,

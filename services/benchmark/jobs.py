@@ -34,6 +34,10 @@ registry = JobRegistry(
 
 from services.benchmark.peers import jobs as _peer_jobs  # noqa: E402  (registers its jobs)
 from services.benchmark.scoring import jobs as _scoring_jobs  # noqa: E402
+from services.benchmark.webhooks.events import outbox  # noqa: E402
+from shared.outbox_dispatch import register_dispatcher  # noqa: E402
+
+register_dispatcher(registry, outbox)
 
 __all__ = ["_peer_jobs", "_scoring_jobs", "registry", "worker_settings"]
 

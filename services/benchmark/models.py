@@ -23,6 +23,10 @@ from services.benchmark.scoring.models import (
     ScoringRun,
     ScoringSettings,
 )
+from services.benchmark.webhooks.models import (  # noqa: F401 - tables, for Alembic
+    BenchmarkWebhookDelivery,
+    BenchmarkWebhookSubscription,
+)
 from shared.jobs import JobBase
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pytest
@@ -156,3 +157,33 @@ async def test_settings_validation_and_roles(stack):
         ref = (await c.get("/v1/reference", headers=auth([cid]))).json()
         assert ref["tier_engagement"]["hypeauditor:nano:instagram"]["value"] == 0.0178
         assert ref["screening"]["mass_follower_following"]["value"] == 1500
+
+
+async def test_rescoring_announces_itself_to_subscribed_clients(stack, job_context, db):
+    from services.benchmark.webhooks.models import BenchmarkWebhookDelivery
+
+    subscribed, other, silent = new_client_id(), new_client_id(), new_client_id()
+    async with stack() as s:
+        c = s.benchmark
+        catalogue = (await c.get("/v1/webhooks/events", headers=auth([subscribed]))).json()
+        assert "benchmark.scores.updated" in [e["name"] for e in catalogue["events"]]
+        for cid, events in ((subscribed, ["benchmark.scores.updated"]), (other, ["webhook.ping"])):
+            r = await c.post(
+                "/v1/webhooks/subscriptions",
+                json={"client_id": cid, "url": "http://127.0.0.1:9/balise", "event_types": events},
+                headers=auth([cid]),
+            )
+            assert r.status_code == 201, r.text
+        await c.post("/v1/relays", json={"name": "Relais"}, headers=auth([silent]))
+        job = await _job(db, reason="weights changed")
+        out = await rescore_relays(job_context(s, job, []), "job")
+        rows = (await db.exec(select(BenchmarkWebhookDelivery))).all()
+        mine = [r for r in rows if r.client_id in (subscribed, other, silent)]
+        assert [(r.client_id, r.event_type) for r in mine] == [
+            (subscribed, "benchmark.scores.updated")
+        ]
+        body = json.loads(mine[0].payload)
+        assert body["type"] == "benchmark.scores.updated"
+        payload = body["data"]
+        assert payload["run_id"] == out["run_id"] and payload["reason"] == "weights changed"
+        assert payload["as_of"] == AS_OF.isoformat()

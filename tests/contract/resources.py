@@ -123,6 +123,7 @@ def _webhook_factories(service: str) -> None:
 
 
 _webhook_factories("ingest")
+_webhook_factories("benchmark")
 # ---------------------------------------------------------------------------- planner
 
 

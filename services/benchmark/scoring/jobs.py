@@ -9,6 +9,7 @@ from typing import Any
 from services.benchmark.clients.ingest import IngestClient, service_token
 from services.benchmark.jobs import registry
 from services.benchmark.scoring import service
+from services.benchmark.webhooks.events import announce_scores_updated
 from shared.jobs import JobNames
 
 
@@ -33,5 +34,18 @@ async def rescore_relays(ctx: dict[str, Any], job_id: str) -> Mapping[str, Any]:
             as_of=as_of,
             job_id=job_id,
         )
+        result = {
+            "run_id": run.id,
+            "relays": run.relays,
+            "settings_version": run.settings_version,
+        }
+        await announce_scores_updated(
+            session,
+            {
+                **result,
+                "as_of": run.window_end.isoformat(),
+                "reason": args.get("reason", ""),
+            },
+        )
         await session.commit()
-        return {"run_id": run.id, "relays": run.relays, "settings_version": run.settings_version}
+        return result
