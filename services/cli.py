@@ -447,6 +447,8 @@ def up(
             ports[svc] = int(env_port)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     env = dict(os.environ)
+    # A terminal reads plain lines better; production (compose) keeps JSON logs.
+    env.setdefault("LOG_JSON", "false")
     env.setdefault("WEB_INGEST_URL", f"http://{host}:{ports['ingest']}")
     env.setdefault("WEB_BENCHMARK_URL", f"http://{host}:{ports['benchmark']}")
     env.setdefault("WEB_PLANNER_URL", f"http://{host}:{ports['planner']}")

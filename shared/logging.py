@@ -98,6 +98,8 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # Alembic announces each plugin it sets up when the schema is checked at start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def log_fields(logger: logging.Logger, level: int, msg: str, **fields: Any) -> None:

@@ -34,6 +34,7 @@ os.environ.setdefault("BALISE_ENV", "test")
 os.environ.setdefault("LOG_JSON", "true")
 
 TEST_SECRET = "test-secret-key-for-balise-tests-only-0123456789"
+UNWIRED = "http://127.0.0.1:9"
 DB_KIND = os.environ.get("BALISE_TEST_DB", "sqlite")
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -124,6 +125,12 @@ def settings_for(cls: type, database_url: str, var_dir: Path, **overrides: Any) 
         "redis_url": "",
         "log_json": True,
     }
+    # Another service a test did not wire in is unreachable (port 9 refuses), never the
+    # default localhost port where a developer's own `balise up` may be listening.
+    fields = getattr(cls, "model_fields", {})
+    for name in ("web_url", "ingest_url", "benchmark_url", "planner_url"):
+        if name in fields:
+            values[name] = UNWIRED
     values.update(overrides)
     return cls(**values)
 
@@ -229,15 +236,22 @@ SERVICE_FACTORIES = {
 
 
 def build_app(
-    name: str, database_url: str, var_dir: Path, engine: AsyncEngine | None = None, **overrides: Any
+    name: str,
+    database_url: str,
+    var_dir: Path,
+    engine: AsyncEngine | None = None,
+    factory_kwargs: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Any:
+    """One service's real app on the test database; ``factory_kwargs`` go to its
+    ``create_app`` (e.g. the transports that mount other services in-process)."""
     import importlib
 
     app_mod, cfg_mod, cls_name = SERVICE_FACTORIES[name]
     cls = getattr(importlib.import_module(cfg_mod), cls_name)
     settings = settings_for(cls, database_url, var_dir, **overrides)
     factory = importlib.import_module(app_mod).create_app
-    return factory(settings=settings, engine=engine)
+    return factory(settings=settings, engine=engine, **(factory_kwargs or {}))
 
 
 @contextlib.asynccontextmanager

@@ -75,10 +75,33 @@ async def open_stack(
     from services.web.app import create_app as create_web
     from services.web.config import WebSettings
 
-    apps = {
-        n: build_app(n, migrated, var_dir, engine=engine, run_jobs_in_process=False)
-        for n in ("ingest", "benchmark", "planner")
-    }
+    # The backends call each other in-process too, as they do over HTTP in production.
+    ingest_app = build_app("ingest", migrated, var_dir, engine=engine, run_jobs_in_process=False)
+    benchmark_app = build_app(
+        "benchmark",
+        migrated,
+        var_dir,
+        engine=engine,
+        run_jobs_in_process=False,
+        factory_kwargs={"ingest_transport": httpx.ASGITransport(app=ingest_app)},
+        ingest_url="http://ingest",
+    )
+    planner_app = build_app(
+        "planner",
+        migrated,
+        var_dir,
+        engine=engine,
+        run_jobs_in_process=False,
+        factory_kwargs={
+            "transports": {
+                "ingest": httpx.ASGITransport(app=ingest_app),
+                "benchmark": httpx.ASGITransport(app=benchmark_app),
+            }
+        },
+        ingest_url="http://ingest",
+        benchmark_url="http://benchmark",
+    )
+    apps = {"ingest": ingest_app, "benchmark": benchmark_app, "planner": planner_app}
     transports: dict[str, httpx.AsyncBaseTransport] = {}
     for n, a in apps.items():
         if n in down:
