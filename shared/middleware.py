@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -25,7 +26,18 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("balise.access")
-_rand = random.Random().getrandbits
+_rng = random.Random()
+_rng_pid = os.getpid()
+
+
+def _rand(bits: int) -> int:
+    """Random bits, reseeded after a fork so worker processes never share a sequence."""
+    global _rng_pid
+    if os.getpid() != _rng_pid:
+        _rng.seed()
+        _rng_pid = os.getpid()
+    return _rng.getrandbits(bits)
+
 
 _UPLOAD_TYPES = (b"multipart/form-data", b"application/octet-stream", b"text/csv")
 
