@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from services.ingest.store import loader
@@ -215,7 +215,8 @@ async def test_accounts_are_scoped_by_client(db):
     assert len(await _accounts(db, a)) == 1 and len(await _accounts(db, b)) == 1
 
 
-async def test_bulk_rows_batches_and_async_input(db):
+async def test_bulk_rows_batches_and_async_input(db, monkeypatch):
+    monkeypatch.setattr(loader, "PROGRESS_EVERY_S", 0.0)  # a call after every batch
     cid = new_client_id()
     acc = ref("bulk", Network.x)
     rows = [
@@ -320,3 +321,23 @@ async def test_load_on_a_bare_connection(connection):
         .where(Account.client_id == cid)
     )
     assert n == 5
+
+
+async def test_progress_callback_may_use_the_loaders_connection(db, monkeypatch):
+    """A job's progress row may be written on the connection the load is writing on
+    (tests share one): the batch in flight settles before the callback runs."""
+    monkeypatch.setattr(loader, "PROGRESS_EVERY_S", 0.0)
+    cid = new_client_id()
+    acc = ref("busy", Network.x)
+    rows = [
+        DailyMetricRow(acc, "views", D0 + dt.timedelta(days=i), float(i), i + 1) for i in range(30)
+    ]
+    posts = [post(f"p{i}", account=acc, reactions=float(i)) for i in range(30)]
+    seen: list[int] = []
+
+    async def on_batch(counts: loader.LoadCounts) -> None:
+        seen.append(int((await db.exec(text("SELECT 1"))).scalar_one()))
+
+    c = await loader.load(db, cid, [*rows, *posts], FILE, batch_size=10, on_batch=on_batch)
+    assert c.daily_written == 30 and c.post_metrics_written == 30
+    assert seen and set(seen) == {1}

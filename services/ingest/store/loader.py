@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
@@ -67,6 +68,8 @@ from shared.schemas.ingest import (
 )
 
 DEFAULT_BATCH = 20_000
+# How often, at most, ``on_batch`` is awaited (seconds).
+PROGRESS_EVERY_S = 0.25
 AGENCY_SCOPE = "agency"
 
 
@@ -189,8 +192,9 @@ async def load(
     Raises :class:`LoadError` for a record the store refuses and lets database errors
     through; in both cases nothing of this load is kept (its savepoint is rolled back).
     ``owner_kind`` is the owner of accounts created on the way (default: the client's
-    own, or a relay for the agency scope). ``on_batch`` is awaited after every batch
-    written, with the running counts (for job progress).
+    own, or a relay for the agency scope). ``on_batch`` is awaited after a batch is
+    written, at most every ``PROGRESS_EVERY_S``, with the running counts (for job
+    progress); no statement of the load is in flight while it runs.
     """
     conn = await db.connection() if isinstance(db, AsyncSession) else db
     if isinstance(db, AsyncSession):
@@ -248,6 +252,7 @@ class _Loader:
         )
         self.batch = max(1, batch_size)
         self.on_batch = on_batch
+        self._last_progress = -math.inf
         self.counts = LoadCounts()
         self.fixed_source: int | None = None
         # id(AccountRef) -> (the ref, kept alive so its id is not reused; account id)
@@ -490,8 +495,17 @@ class _Loader:
         self.counts.post_metrics_written += n
 
     async def _progress(self) -> None:
-        if self.on_batch is not None:
-            await self.on_batch(self.counts)
+        # At most a few calls a second. The callback may use the database (a job's
+        # progress row), so the batch in flight settles first: a connection serves one
+        # statement at a time. Settling only this often keeps the write pipelined.
+        if self.on_batch is None:
+            return
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        await self.writer.settle()
+        await self.on_batch(self.counts)
 
     async def flush_daily(self) -> None:
         rows, self._daily = self._daily, []
