@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from services.ingest.importers import cells
+from services.ingest.store import loader
 from services.ingest.store.models import SourceRecord
 from shared.schemas.imports import ColumnMapping
 from tests.conftest import new_client_id
@@ -221,7 +222,8 @@ def test_fixture_quirks_are_really_there():
 
 
 @pytest.mark.parametrize("validate_first", [True, False])
-async def test_progress_is_reported(db, tmp_path, validate_first):
+async def test_progress_is_reported(db, tmp_path, validate_first, monkeypatch):
+    monkeypatch.setattr(loader, "PROGRESS_EVERY_S", 0.0)  # every batch, whatever the speed
     path = tmp_path / "long.csv"
     start = dt.date(2000, 1, 1)
     rows = [f"x,acct,views,{start + dt.timedelta(days=i)},{i}" for i in range(45_000)]
