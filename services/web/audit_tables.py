@@ -65,6 +65,8 @@ def param_text(p: FindingParam, t: Translator) -> str:
         return t.number(float(v), 0)
     if p.kind == "network":
         return network_name(str(v))
+    if p.kind == "name":
+        return str(v)
     if p.kind == "date":
         import datetime as dt
 
@@ -78,6 +80,17 @@ def param_text(p: FindingParam, t: Translator) -> str:
 def finding_text(f: Finding, t: Translator) -> str:
     """The finding in the viewer's language, numbers formatted by Babel."""
     return t(f.message).format(**{k: param_text(p, t) for k, p in f.params.items()})
+
+
+def evidence_texts(f: Finding, t: Translator) -> list[str]:
+    """The finding's evidence lines in the viewer's language (English text from an older
+    report that has no templates)."""
+    if not f.evidence_lines:
+        return list(f.evidence)
+    return [
+        t(e.message).format(**{k: param_text(p, t) for k, p in e.params.items()})
+        for e in f.evidence_lines
+    ]
 
 
 def _groups(report: AuditReport, t: Translator, attr: str, key: str, title: str) -> Table:
@@ -165,7 +178,9 @@ def build(report: AuditReport, t: Translator) -> dict[str, Table]:
         ],
     )
     for i, f in enumerate(report.findings, 1):
-        findings.rows.append([i, finding_text(f, t), " | ".join(f.evidence), f.importance])
+        findings.rows.append(
+            [i, finding_text(f, t), " | ".join(evidence_texts(f, t)), f.importance]
+        )
     tables["findings"] = findings
 
     accounts = Table(

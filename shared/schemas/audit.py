@@ -139,15 +139,27 @@ class WebsiteAudit(BaseModel):
 
 
 class FindingParam(BaseModel):
+    """A number or word of a finding; ``kind`` says how each locale renders it (``text``
+    is translated, ``name`` — an account's name, a page's address — is shown as is)."""
+
     value: float | int | str | None
-    kind: Literal["number", "percent", "ratio", "text", "network", "date", "days"]
+    kind: Literal["number", "percent", "ratio", "text", "name", "network", "date", "days"]
+
+
+class EvidenceLine(BaseModel):
+    """One line of a finding's evidence: an English template (a translation msgid) filled
+    with ``params``, like the finding's own message."""
+
+    message: str
+    params: dict[str, FindingParam] = Field(default_factory=dict)
 
 
 class Finding(BaseModel):
     """One conclusion with its numbers and evidence, ranked by ``importance``.
 
     ``message`` is an English template (a translation msgid) filled with ``params``;
-    ``text`` is it rendered in English.
+    ``text`` is it rendered in English. ``evidence`` is the evidence in English and
+    ``evidence_lines`` the same lines as templates, for other locales.
     """
 
     code: str
@@ -158,6 +170,7 @@ class Finding(BaseModel):
     network: Network | None = None
     account_id: int | None = None
     evidence: list[str] = Field(default_factory=list)
+    evidence_lines: list[EvidenceLine] = Field(default_factory=list)
     sample: dict[str, int] = Field(default_factory=dict)
 
 

@@ -139,6 +139,14 @@ async def test_audit_page_in_french(db, migrated, var_dir, engine):
             for t in texts
         ), texts
         assert doc.xpath("//h2/text()")[0] == "Constats"
+        # The evidence under each finding is French too, numbers formatted the French way.
+        evidence = [e.text_content() for e in doc.xpath("//ol[@class='findings']/li//ul/li")]
+        assert evidence
+        english = ("rated posts", "weeks with a post", "followers on", " then ", "Method:")
+        assert not [e for e in evidence if any(w in e for w in english)], evidence
+        assert any(" semaines sur " in e and "avec une publication" in e for e in evidence)
+        assert "Facebook : 80 sessions" in evidence, evidence
+        assert "Page FB : 1\u00a0000 abonnés le 1 mars 2024, 1\u00a0100 le 31 mars 2024" in evidence
 
 
 async def test_exports_csv_and_xlsx(db, migrated, var_dir, engine):

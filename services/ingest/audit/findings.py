@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.schemas.audit import (
     AuditAccount,
+    EvidenceLine,
     Finding,
     FindingParam,
     GroupPerformance,
@@ -60,6 +61,19 @@ def format_en(p: FindingParam) -> str:
     return str(v)
 
 
+def _params(params: dict[str, tuple[Any, str]]) -> dict[str, FindingParam]:
+    return {k: FindingParam(value=v, kind=kind) for k, (v, kind) in params.items()}
+
+
+def ev(message: str, **params: tuple[Any, str]) -> EvidenceLine:
+    """An evidence line: an English template (a msgid) and its typed values."""
+    return EvidenceLine(message=message, params=_params(params))
+
+
+def render_en(message: str, params: dict[str, FindingParam]) -> str:
+    return message.format(**{k: format_en(p) for k, p in params.items()})
+
+
 def make(
     code: str,
     message: str,
@@ -68,11 +82,12 @@ def make(
     *,
     network: str | None = None,
     account_id: int | None = None,
-    evidence: list[str] | None = None,
+    evidence: list[EvidenceLine] | None = None,
     sample: dict[str, int] | None = None,
 ) -> Finding:
-    ps = {k: FindingParam(value=v, kind=kind) for k, (v, kind) in params.items()}
-    text = message.format(**{k: format_en(p) for k, p in ps.items()})
+    ps = _params(params)
+    text = render_en(message, ps)
+    lines = evidence or []
     return Finding(
         code=code,
         importance=round(importance, 4),
@@ -81,7 +96,8 @@ def make(
         text=text,
         network=network,
         account_id=account_id,
-        evidence=evidence or [],
+        evidence=[render_en(e.message, e.params) for e in lines],
+        evidence_lines=lines,
         sample=sample or {},
     )
 
@@ -139,8 +155,14 @@ def account_findings(a: AuditAccount, min_sample: int) -> list[Finding]:
                 network=net,
                 account_id=aid,
                 evidence=[
-                    f"{name}: {g.key}: {g.rated_posts_by_follower} rated posts, mean engagement "
-                    f"rate by follower {(g.engagement_rate_by_follower or 0) * 100:.2f} %"
+                    ev(
+                        "{name}: {group}: {posts} rated posts, mean engagement rate by "
+                        "follower {rate}",
+                        name=(name, "name"),
+                        group=(g.key, "text"),
+                        posts=(g.rated_posts_by_follower, "number"),
+                        rate=(g.engagement_rate_by_follower, "percent"),
+                    )
                     for g in groups
                     if g.rated_posts_by_follower
                 ],
@@ -177,9 +199,17 @@ def account_findings(a: AuditAccount, min_sample: int) -> list[Finding]:
                 network=net,
                 account_id=aid,
                 evidence=[
-                    f"{name}: {a.current.start} – {a.current.end}: {cur.posts} rated posts",
-                    f"{name}: {a.previous.start} – {a.previous.end}: {prev.posts} rated posts",
-                    f"method: {cur.method}",
+                    *(
+                        ev(
+                            "{name}: {start} – {end}: {posts} rated posts",
+                            name=(name, "name"),
+                            start=(str(p.start), "date"),
+                            end=(str(p.end), "date"),
+                            posts=(p.engagement_rate_by_follower.posts, "number"),
+                        )
+                        for p in (a.current, a.previous)
+                    ),
+                    ev("Method: {method}", method=(cur.method, "text")),
                 ],
                 sample={"current": cur.posts, "previous": prev.posts},
             )
@@ -209,8 +239,14 @@ def account_findings(a: AuditAccount, min_sample: int) -> list[Finding]:
                     network=net,
                     account_id=aid,
                     evidence=[
-                        f"{name}: {st.followers_start:,.0f} followers on {st.followers_start_day}, "
-                        f"{st.followers_end:,.0f} on {st.followers_end_day}"
+                        ev(
+                            "{name}: {start} followers on {start_day}, {end} on {end_day}",
+                            name=(name, "name"),
+                            start=(st.followers_start, "number"),
+                            start_day=(str(st.followers_start_day), "date"),
+                            end=(st.followers_end, "number"),
+                            end_day=(str(st.followers_end_day), "date"),
+                        )
                     ],
                 )
             )
@@ -228,7 +264,7 @@ def account_findings(a: AuditAccount, min_sample: int) -> list[Finding]:
                 },
                 network=net,
                 account_id=aid,
-                evidence=[f"{name}: 0 posts collected in the period"],
+                evidence=[ev("{name}: no post collected in the period", name=(name, "name"))],
             )
         )
     elif reg.longest_gap_days is not None and reg.longest_gap_days >= MIN_GAP_DAYS:
@@ -246,7 +282,13 @@ def account_findings(a: AuditAccount, min_sample: int) -> list[Finding]:
                 network=net,
                 account_id=aid,
                 evidence=[
-                    f"{name}: {st.posts} posts, {reg.active_weeks} of {reg.weeks} weeks with a post"
+                    ev(
+                        "{name}: {posts} posts, {active} of {weeks} weeks with a post",
+                        name=(name, "name"),
+                        posts=(st.posts, "number"),
+                        active=(reg.active_weeks, "number"),
+                        weeks=(reg.weeks, "number"),
+                    )
                 ],
             )
         )
@@ -289,9 +331,12 @@ def network_findings(networks: list[NetworkSummary], min_sample: int) -> list[Fi
                 "worst_posts": (worst.rated_posts_by_follower, "number"),
             },
             evidence=[
-                f"{NETWORK_NAMES.get(g.key, g.key)}: {g.rated_posts_by_follower} rated posts, "
-                "mean engagement rate by "
-                f"follower {(g.engagement_rate_by_follower or 0) * 100:.2f} %"
+                ev(
+                    "{network}: {posts} rated posts, mean engagement rate by follower {rate}",
+                    network=(g.key, "network"),
+                    posts=(g.rated_posts_by_follower, "number"),
+                    rate=(g.engagement_rate_by_follower, "percent"),
+                )
                 for g in groups
                 if g.engagement_rate_by_follower is not None
             ],
@@ -317,7 +362,14 @@ def website_findings(site: WebsiteAudit) -> list[Finding]:
             "sessions": (total, "number"),
         }
         message = "Social networks bring {share} of the website's sessions ({social} of {sessions})"
-        evidence = [f"{s.network}: {s.sessions:,.0f} sessions" for s in site.by_network]
+        evidence = [
+            ev(
+                "{network}: {sessions} sessions",
+                network=(s.network, "network"),
+                sessions=(s.sessions, "number"),
+            )
+            for s in site.by_network
+        ]
         if site.by_network and site.by_network[0].share_of_social is not None:
             top = site.by_network[0]
             message += "; {top} brings {top_share} of them"
@@ -352,9 +404,16 @@ def website_findings(site: WebsiteAudit) -> list[Finding]:
                 network=site.network.value,
                 account_id=site.account_id,
                 evidence=[
-                    f"sessions: {site.sessions.previous} then {site.sessions.current}",
-                    f"social sessions: {site.social_sessions.previous} "
-                    f"then {site.social_sessions.current}",
+                    ev(
+                        "Sessions: {previous} then {current}",
+                        previous=(site.sessions.previous, "number"),
+                        current=(site.sessions.current, "number"),
+                    ),
+                    ev(
+                        "Sessions from social networks: {previous} then {current}",
+                        previous=(site.social_sessions.previous, "number"),
+                        current=(site.social_sessions.current, "number"),
+                    ),
                 ],
             )
         )
@@ -368,7 +427,14 @@ def website_findings(site: WebsiteAudit) -> list[Finding]:
                 {"page": (page.page, "text"), "share": (page.sessions / social, "percent")},
                 network=site.network.value,
                 account_id=site.account_id,
-                evidence=[f"{p.page}: {p.sessions:,.0f} sessions" for p in site.landing_pages[:5]],
+                evidence=[
+                    ev(
+                        "{page}: {sessions} sessions",
+                        page=(p.page, "name"),
+                        sessions=(p.sessions, "number"),
+                    )
+                    for p in site.landing_pages[:5]
+                ],
             )
         )
     return out

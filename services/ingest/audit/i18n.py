@@ -74,5 +74,14 @@ class Words:
                 return str(v)
         return self(str(v)) if p.kind == "text" else str(v)
 
+    def evidence(self, f: Finding) -> list[str]:
+        """The finding's evidence lines in this locale."""
+        if not f.evidence_lines:
+            return list(f.evidence)
+        return [
+            self(e.message).format(**{k: self.param(p) for k, p in e.params.items()})
+            for e in f.evidence_lines
+        ]
+
     def finding(self, f: Finding) -> str:
         return self(f.message).format(**{k: self.param(p) for k, p in f.params.items()})

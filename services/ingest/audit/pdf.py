@@ -104,7 +104,7 @@ def render(report: AuditReport, *, client_name: str, locale: str) -> bytes:
         pdf.set_font("DejaVu Sans", "B", 9)
         _p(pdf, 5, f"{i}. {w.finding(f)}")
         pdf.set_font("DejaVu Sans", size=7)
-        for ev in f.evidence[:4]:
+        for ev in w.evidence(f)[:4]:
             _p(pdf, 4, f"    · {ev}")
         pdf.ln(1)
 

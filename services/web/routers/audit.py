@@ -143,6 +143,7 @@ async def audit_page(
         ctx["tables"] = audit_tables.build(report, t)
         ctx["charts"] = _charts(report, t)
         ctx["finding_text"] = lambda f: audit_tables.finding_text(f, t)
+        ctx["evidence_texts"] = lambda f: audit_tables.evidence_texts(f, t)
         ctx["query"] = f"start={report.start}&end={report.end}&compare={compare}"
     ctx["cell"] = lambda v, kind: audit_tables.cell_text(v, kind, t)
     return render(request, "audit/index.html", ctx, block="content")
