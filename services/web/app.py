@@ -178,6 +178,7 @@ def create_app(
             auth.router,
             # Before home: its /c/{slug}/{step_key} would shadow the steps' own pages.
             audit.router,
+            imports.router,
             plan.router,
             connections.router,
             webhooks.router,
@@ -187,7 +188,6 @@ def create_app(
             admin.router,
             tokens.router,
             jobs.router,
-            imports.router,
             internal.router,
         ],
         lifespan_hook=resources,
