@@ -2,12 +2,14 @@
 
 The data is what ingest streams to the rescoring job (``shared.schemas.ingest_columns``):
 posts of 12 months (account, time, engagements, followers when posted) and 90 days of
-daily follower counts, for 100,000 relays with one account each, written as base64
-NDJSON chunks to a file. Each side runs in its own process so its peak RSS is its own:
+daily follower counts, for 100,000 relays with one account each, written to a file as
+the binary frames ingest sends (``encoding="binary"``). Each side runs in its own
+process so its peak RSS is its own:
 
-* **Balise**: reads the stream line by line, decodes the columns, reduces them per
-  account and scores every component of every relay (engine.score), then builds the
-  stored explanation of each relay — what the job does before writing.
+* **Balise**: reads the stream in 64 KiB pieces as the HTTP client receives it, cuts
+  and decodes the frames, reduces them per account and scores every component of every
+  relay (engine.score), then builds the compact explanation the job stores with each
+  score — what the job does before writing.
 * **DuckDB**: one SQL query over the same posts, registered as NumPy columns: the median
   engagement rate per account and its percentile rank within tier × network (the same
   rates and ranks the engine computes, no other component).
@@ -67,7 +69,8 @@ def _write_stream(data: dict[str, np.ndarray], path: Path) -> None:
                     {
                         k: data[k][i : i + CHUNK]
                         for k in ("account_id", "published_at", "engagements", "followers_at_post")
-                    }
+                    },
+                    encoding="binary",
                 )
             )
     day0 = AS_OF // 86_400 - DAYS + 1
@@ -75,12 +78,13 @@ def _write_stream(data: dict[str, np.ndarray], path: Path) -> None:
     days = np.tile(np.arange(day0, day0 + DAYS), RELAYS)
     growth = np.tile(np.arange(DAYS, dtype=float), RELAYS)
     values = np.repeat(data["followers"], DAYS) - (DAYS - 1 - growth) * 3
-    with (path.parent / "daily.ndjson").open("wb") as fh:
+    with (path.parent / "daily.bin").open("wb") as fh:
         for i in range(0, ids.shape[0], 200_000):
             s = slice(i, i + 200_000)
             fh.write(
                 encode_chunk(
                     {"account_id": ids[s], "day": days[s], "value": values[s]},
+                    encoding="binary",
                     extra={"metric": "followers"},
                 )
             )
@@ -90,24 +94,30 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _frames(path: Path) -> list[dict[str, np.ndarray]]:
+    """The stream's chunks, read as the HTTP client receives them (64 KiB pieces)."""
+    from shared.schemas.ingest_columns import FrameReader, decode_frame
+
+    reader = FrameReader()
+    out = []
+    with path.open("rb") as fh:
+        while data := fh.read(65_536):
+            out.extend(decode_frame(f)[1] for f in reader.feed(data))
+    reader.close()
+    return out
+
+
 def _balise(folder: str, out: Any) -> None:
     from services.benchmark.scoring import engine as E
-    from services.benchmark.scoring.explain import relay_explanation
-    from shared.schemas.ingest_columns import decode_chunk
+    from services.benchmark.scoring import explain
 
     meta = np.load(Path(folder) / "meta.npz")
     started = time.perf_counter()
     accounts = E.AccountTable.build(
         [(i + 1, i, NETWORKS[int(n)]) for i, n in enumerate(meta["network"])], RELAYS
     )
-    chunks = []
-    with (Path(folder) / "posts.ndjson").open("rb") as fh:
-        for line in fh:
-            chunks.append(decode_chunk(line)[1])
-    daily = []
-    with (Path(folder) / "daily.ndjson").open("rb") as fh:
-        for line in fh:
-            daily.append(decode_chunk(line)[1])
+    chunks = _frames(Path(folder) / "posts.bin")
+    daily = _frames(Path(folder) / "daily.bin")
     decoded = time.perf_counter()
     posts = E.PostColumns.concat(chunks)
     del chunks
@@ -125,8 +135,8 @@ def _balise(folder: str, out: Any) -> None:
     del followers
     scores = E.score(accounts, facts, as_of=AS_OF)
     scored = time.perf_counter()
-    for i in range(RELAYS):  # what the job stores with every score
-        relay_explanation(scores, i, [i])
+    stored = explain.compact_all(scores, explain.rows_by_relay(scores))  # what the job stores
+    assert len(stored) == RELAYS
     done = time.perf_counter()
     np.save(Path(folder) / "balise_rate.npy", facts.er_median)
     np.save(Path(folder) / "balise_pct.npy", scores.acct_percentile)
@@ -219,9 +229,9 @@ def run() -> list[Figure]:
                 for k in ("account_id", "published_at", "engagements", "followers_at_post")
             },
         )
-        _write_stream(data, folder / "posts.ndjson")
+        _write_stream(data, folder / "posts.bin")
         del data
-        size = (folder / "posts.ndjson").stat().st_size / 1e6
+        size = (folder / "posts.bin").stat().st_size / 1e6
         balise = min((_in_process(_balise, tmp) for _ in range(2)), key=lambda r: r["total"])
         duck = min((_in_process(_duckdb, tmp) for _ in range(2)), key=lambda r: r["total"])
         # Same rates and ranks on both sides?

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 02:18:36.686587
+Create Date: 2026-11-28 03:18:15.110186
 """
 
 from collections.abc import Sequence
@@ -112,6 +112,9 @@ def upgrade() -> None:
     sa.Column('window_start', sa.Date(), nullable=False),
     sa.Column('window_end', sa.Date(), nullable=False),
     sa.Column('relays', sa.Integer(), nullable=False),
+    sa.Column('data_path', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('rate_method', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=False),
     sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -645,7 +648,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_id', 'external_id', name='uq_ingest_post_ext')
     )
     with op.batch_alter_table('ingest_post', schema=None) as batch_op:
-        batch_op.create_index('ix_ingest_post_account_published', ['account_id', 'published_at'], unique=False)
+        batch_op.create_index('ix_ingest_post_account_published', ['account_id', 'published_at', 'content_type', 'id'], unique=False)
 
     op.create_table('ingest_sync_run',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -856,7 +859,8 @@ def upgrade() -> None:
     sa.Column('snapshot_date', sa.Date(), nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['post_id'], ['ingest_post.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('post_id', 'metric')
+    sa.PrimaryKeyConstraint('post_id', 'metric'),
+    sqlite_with_rowid=False
     )
     op.create_table('planner_calendar_item',
     sa.Column('id', sa.Integer(), nullable=False),

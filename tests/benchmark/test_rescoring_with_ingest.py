@@ -1,4 +1,4 @@
-"""Rescoring from the real ingest app (its period statistics), by hand; weights rescore."""
+"""Rescoring from the real ingest app (its columnar streams), by hand; weights rescore."""
 
 from __future__ import annotations
 
@@ -49,15 +49,36 @@ async def test_rescoring_by_hand_then_weights_change(stack, job_context, db):
                 headers=h,
             )
         ).json()
+        bot = (
+            await c.post(
+                "/v1/relays",
+                json={"name": "Bot", "accounts": [{"network": "instagram", "handle": "bot"}]},
+                headers=h,
+            )
+        ).json()
         account = await db.get(Account, a["accounts"][0]["ingest_account_id"])
-        await add_daily(db, account, "followers", {dt.date(2025, 6, 1): 20_000, AS_OF: 20_000})
-        for k in range(10):  # June 1..10, engagements 50, 60, … 140 at 20,000 followers
+        june = [dt.date(2025, 6, d) for d in range(1, 31)]
+        await add_daily(db, account, "followers", dict.fromkeys(june, 20_000))
+        await add_daily(db, account, "following", {AS_OF: 300})
+        # June 1..10 at 20,000 followers: 50, 60, … 130, then 500. The median rate is
+        # (90 + 100) / 2 / 20,000 = 0.00475; the mean would be 131 / 20,000.
+        for k in range(10):
             await add_post(
                 db,
                 account,
                 at(2025, 6, 1 + k),
-                metrics={"engagements": 50 + 10 * k},
+                metrics={"engagements": 500 if k == 9 else 50 + 10 * k},
                 external_id=f"cyc-{k}",
+            )
+        # The bot: 5,000 followers, +1,000 in one day on 20 June (a spike: ≥ 100, > 5 % of
+        # the day before, > 10 × the mean daily change 1000 / 29), following 2,000 (mass
+        # follower, > 1,500), and ten posts at exactly 2 % (uniform engagement).
+        bot_acc = await db.get(Account, bot["accounts"][0]["ingest_account_id"])
+        await add_daily(db, bot_acc, "followers", {d: 5_000 if d.day < 20 else 6_000 for d in june})
+        await add_daily(db, bot_acc, "following", {AS_OF: 2_000})
+        for k in range(10):
+            await add_post(
+                db, bot_acc, at(2025, 6, 1 + k), metrics={"engagements": 100}, external_id=f"b{k}"
             )
         r = await c.put(
             f"/v1/clients/{cid}/themes", json={"keywords": ["Vélo", "randonnée", "vélo"]}, headers=h
@@ -68,25 +89,50 @@ async def test_rescoring_by_hand_then_weights_change(stack, job_context, db):
         out = await rescore_relays(job_context(s, await _job(db), progress), "job")
         assert out["relays"] >= 2 and progress[-1][1].startswith("scored")
         score = await db.get(RelayScore, a["id"])
-        # mean rate (ingest's definition) = 95 / 20,000 = 0.00475; micro tier, published
-        # Instagram micro benchmark 0.54 % → resonance 50 + 50·log2(0.00475/0.0054)
+        # median rate 0.00475; micro tier, published Instagram micro benchmark 0.54 %
+        # → resonance 50 + 50·log2(0.00475/0.0054)
         resonance = 50 + 50 * math.log2(0.00475 / 0.0054)
         reach = 100 * (math.log10(20_000) - 2) / 5
-        # 10 posts in 90 days → 0.778/week → 60·0.778/3; last post within 30 days (not 7)
-        # → recency 1 − 23/173
-        activity = 60 * (10 / (90 / 7)) / 3 + 40 * (1 - 23 / 173)
+        # 10 posts in 90 days → 0.778/week → 60·0.778/3; the last post 10 June 12:00, as of
+        # 30 June 23:59:59 → 20.5 days (less a second) → recency 1 − (20.5 − 7)/173
+        days = 20.5 - 1 / 86_400
+        activity = 60 * (10 / (90 / 7)) / 3 + 40 * (1 - (days - 7) / 173)
         assert score.reach == pytest.approx(reach)
         assert score.resonance == pytest.approx(resonance)
         assert score.activity == pytest.approx(activity)
         assert score.authenticity == 100.0
         expected = (0.2 * reach + 0.3 * resonance + 0.15 * 100 + 0.1 * activity) / 0.75
         assert score.composite == pytest.approx(expected)
-        ex = score.components
-        assert ex["data_path"] == "stats" and "mean over posts" in ex["rate_method"]
-        checks = {x["check"]: x["result"] for x in ex["accounts"][0]["authenticity_checks"]}
-        assert checks["mass_follower"] == "not_assessed"
-        assert checks["growth_spikes"] == "not_assessed"
+        # Stored compact, read whole: the API expands it with the run's facts.
+        assert score.components["v"] == 2
+        ex = (await c.get(f"/v1/relays/{a['id']}", headers=h)).json()["explanation"]
+        assert ex["run"] == {"id": out["run_id"], "as_of": AS_OF.isoformat()}
+        assert ex["data_path"] == "columns" and "median over the posts" in ex["rate_method"]
+        acc = ex["accounts"][0]
+        assert acc["engagement_rate_by_follower"] == pytest.approx(0.00475)
+        assert acc["rate_posts"] == 10 and acc["following"] == 300
+        assert acc["last_post"] == "2025-06-10"
+        checks = {x["check"]: x["result"] for x in acc["authenticity_checks"]}
+        assert checks == {
+            "mass_follower": "ok",
+            "following_ratio": "ok",
+            "growth_spikes": "ok",
+            "engagement_too_high": "ok",
+            "engagement_uniform": "ok",
+        }
         assert ex["tier"] == "micro"
+        # The bot loses 30 (mass follower) + 15 (one spike) + 10 (uniform engagement).
+        bot_score = await db.get(RelayScore, bot["id"])
+        assert bot_score.authenticity == 45.0
+        bot_ex = (await c.get(f"/v1/relays/{bot['id']}", headers=h)).json()["explanation"]
+        bot_checks = {x["check"]: x for x in bot_ex["accounts"][0]["authenticity_checks"]}
+        assert bot_checks["mass_follower"]["result"] == "warning"
+        assert bot_checks["mass_follower"]["evidence"] == "follows 2,000 accounts"
+        assert bot_checks["growth_spikes"]["result"] == "warning"
+        assert bot_checks["growth_spikes"]["evidence"] == "1 spike day(s), largest +1,000"
+        assert bot_checks["engagement_uniform"]["result"] == "warning"
+        assert bot_checks["following_ratio"]["result"] == "ok"
+        assert bot_ex["accounts"][0]["followers"] == 6_000
         b_score = await db.get(RelayScore, b["id"])
         assert b_score.composite is None and b_score.reach is None  # nothing collected
 

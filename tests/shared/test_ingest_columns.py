@@ -37,3 +37,47 @@ def test_epoch_day():
     import datetime as dt
 
     assert epoch_day(dt.date(1970, 1, 2)) == 1
+
+
+def test_binary_frames_cut_from_any_chunking():
+    from shared.schemas.ingest_columns import FrameReader, decode_frame
+
+    frames = [
+        encode_chunk(
+            {
+                "account_id": [k, k, k + 1],
+                "day": [19_000, 19_001, 19_000],
+                "value": [1.0 * k, float("nan"), 0.0],
+                "text": ["é 🎉", None, "x"],
+            },
+            encoding="binary",
+            extra={"metric": "followers"},
+        )
+        for k in range(3)
+    ]
+    stream = b"".join(frames)
+    for step in (1, 5, 64, len(frames[0]) - 1, len(stream)):
+        reader = FrameReader()
+        got = []
+        for i in range(0, len(stream), step):
+            got.extend(reader.feed(stream[i : i + step]))
+        reader.close()
+        assert len(got) == 3
+        n, cols, extra = decode_frame(got[2])
+        assert n == 3 and extra == {"metric": "followers"}
+        assert cols["account_id"].tolist() == [2, 2, 3]
+        assert cols["day"].dtype == np.int64 and cols["value"][0] == 2.0
+        assert math.isnan(cols["value"][1]) and cols["value"][2] == 0.0
+        assert cols["text"] == ["é 🎉", None, "x"]
+
+
+def test_a_cut_or_damaged_binary_stream_is_an_error():
+    from shared.schemas.ingest_columns import FrameReader, decode_frame
+
+    frame = encode_chunk({"account_id": [1, 2], "value": [1.0, 2.0]}, encoding="binary")
+    reader = FrameReader()
+    assert reader.feed(frame[:-3]) == []
+    with pytest.raises(ValueError, match="ends inside a frame"):
+        reader.close()
+    with pytest.raises(ValueError):
+        decode_frame(frame + b"\0")

@@ -28,10 +28,12 @@ from shared.schemas.ingest import (
     StatsSection,
 )
 from shared.schemas.ingest_columns import (
-    NDJSON,
     DailyColumnsQuery,
+    FrameReader,
     PostColumnsQuery,
     decode_chunk,
+    decode_frame,
+    media_type,
 )
 
 _STATS = TypeAdapter(list[AccountStats])
@@ -203,13 +205,20 @@ class IngestClient(BackendClient):
     async def _stream(
         self, path: str, token: str, query: PostColumnsQuery | DailyColumnsQuery
     ) -> AsyncIterator[tuple[int, dict[str, Any], dict[str, Any]]]:
-        headers = {"Authorization": f"Bearer {token}", "Accept": NDJSON}
+        headers = {"Authorization": f"Bearer {token}", "Accept": media_type(query.encoding)}
         async with self.http.stream(
             "POST", path, json=query.model_dump(mode="json"), headers=headers
         ) as resp:
             if resp.status_code >= 400:
                 await resp.aread()
                 self._check(resp)
+            if query.encoding == "binary":
+                reader = FrameReader()
+                async for data in resp.aiter_bytes():
+                    for frame in reader.feed(data):
+                        yield decode_frame(frame)
+                reader.close()
+                return
             async for line in resp.aiter_lines():
                 if line.strip():
                     yield decode_chunk(line)

@@ -35,7 +35,8 @@ from services.benchmark.relays.schemas import (
     RelayPublic,
     RelayUpdate,
 )
-from services.benchmark.scoring.models import RelayRelevance, RelayScore
+from services.benchmark.scoring import explain
+from services.benchmark.scoring.models import RelayRelevance, RelayScore, ScoringRun
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
@@ -165,7 +166,11 @@ async def detail(
         aliases=list(relay.aliases or []),
         accounts=[account_public(a) for a in accounts],
         history=[history_public(h) for h in history],
-        explanation=score.components if score else None,
+        explanation=(
+            explain.explanation(score, await session.get(ScoringRun, score.run_id))
+            if score
+            else None
+        ),
         relevance=rel.detail if rel else None,
         scored_at=score.computed_at if score else None,
         shortlisted_for=shortlisted_for,

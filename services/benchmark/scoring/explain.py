@@ -1,17 +1,27 @@
 """Each relay's score explained: every component with its value, its inputs and its rule.
 
-The dictionaries built here are what the API returns and the relay profile shows; they
-are stored with the score so that a score read later still says what it was made of.
+A rescoring run stores, with each score, the *compact* explanation: the numbers the
+engine measured for the relay and each of its accounts, as positional rows
+(:data:`RELAY_FIELDS`, :data:`ACCOUNT_FIELDS`), built for the whole directory at once
+from the engine's arrays. Reading a score expands it (:func:`expand`) into what the API
+returns and the relay profile shows: every component with its value, its data and its
+rule, each authenticity check with its evidence. The rules are the code's, the numbers
+the run's, so a score read later still says what it was made of.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from services.benchmark import reference
 from services.benchmark.scoring import engine as E
+from services.benchmark.scoring.models import RelayScore, ScoringRun
+from shared.perf import gc_paused
 
 
 def _num(x: Any) -> float | None:
@@ -27,11 +37,123 @@ def _day(ts: float | None) -> str | None:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).date().isoformat()
 
 
-def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
+COMPACT_VERSION = 2
+ACCOUNT_FIELDS = (
+    "account_id",
+    "network",
+    "followers",
+    "following",
+    "tier",
+    "posts_window",
+    "posts_recent",
+    "last_post",
+    "er_median",
+    "er_posts",
+    "er_cv",
+    "spikes",
+    "max_spike_gain",
+    "benchmark",
+    "benchmark_kind",
+    "cohort_size",
+    "percentile",
+    "resonance",
+    "authenticity",
+    "flags",
+)
+RELAY_FIELDS = (
+    "followers",
+    "posts_per_week",
+    "last_post",
+    "tier",
+    "reach",
+    "resonance",
+    "authenticity",
+    "activity",
+    "composite",
+)
+
+
+def _account_columns(s: E.Scores) -> list[np.ndarray]:
     f = s.facts
-    tier_i = int(s.acct_tier[a])
-    flags = int(s.acct_flags[a])
-    net = E.NETWORKS[int(s.accounts.network[a])]
+    return [
+        s.accounts.account_id,
+        s.accounts.network,
+        f.followers,
+        f.following,
+        s.acct_tier,
+        f.posts_window,
+        f.posts_recent,
+        f.last_post,
+        f.er_median,
+        f.er_posts,
+        f.er_cv,
+        f.spikes,
+        f.max_spike_gain,
+        s.acct_benchmark,
+        s.acct_benchmark_kind,
+        s.acct_cohort_size,
+        s.acct_percentile,
+        s.acct_resonance,
+        s.acct_authenticity,
+        s.acct_flags,
+    ]
+
+
+def _relay_columns(s: E.Scores) -> list[np.ndarray]:
+    return [
+        s.followers,
+        s.posts_per_week,
+        s.last_post,
+        s.tier,
+        s.reach,
+        s.resonance,
+        s.authenticity,
+        s.activity,
+        s.composite,
+    ]
+
+
+def _rows(columns: list[np.ndarray]) -> list[list[float | None]]:
+    """Rows of the columns as JSON-ready lists (NaN becomes None), in one vector pass."""
+    m = np.column_stack([c.astype(np.float64, copy=False) for c in columns])
+    if m.shape[0] == 0:
+        return []
+    out = m.astype(object)
+    out[np.isnan(m)] = None
+    rows: list[list[float | None]] = out.tolist()
+    return rows
+
+
+def compact_all(s: E.Scores, rows_of: Sequence[Sequence[int]]) -> list[dict[str, Any]]:
+    """The compact explanation of every relay; ``rows_of[r]`` are relay r's account rows."""
+    with gc_paused():
+        accounts = _rows(_account_columns(s))
+        relays = _rows(_relay_columns(s))
+        return [
+            {"v": COMPACT_VERSION, "relay": relays[r], "accounts": [accounts[a] for a in rows]}
+            for r, rows in enumerate(rows_of)
+        ]
+
+
+def rows_by_relay(s: E.Scores) -> list[list[int]]:
+    """Each relay's rows in ``s.accounts``."""
+    with gc_paused():
+        out: list[list[int]] = [[] for _ in range(s.accounts.n_relays)]
+        for row, rel in enumerate(s.accounts.relay.tolist()):
+            out[rel].append(row)
+        return out
+
+
+def _int(x: Any, default: int = 0) -> int:
+    return default if x is None else int(x)
+
+
+def account_explanation(row: Sequence[Any], tier_scheme: str) -> dict[str, Any]:
+    """One account's part of an explanation, from its compact row."""
+    f = dict(zip(ACCOUNT_FIELDS, row, strict=True))
+    tier_i = _int(f["tier"], -1)
+    flags = _int(f["flags"])
+    net = E.NETWORKS[_int(f["network"])]
     checks: list[dict[str, Any]] = []
 
     def check(name: str, failed: bool, points: float, rule: str, evidence: str) -> None:
@@ -45,8 +167,8 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             }
         )
 
-    followers = _num(f.followers[a])
-    following = _num(f.following[a])
+    followers = _num(f["followers"])
+    following = _num(f["following"])
     if flags & E.FLAG_NO_FOLLOWING:
         checks.append(
             {
@@ -72,7 +194,7 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             "follows at least as many accounts as follow it",
             f"{following:,.0f} following / {followers or 0:,.0f} followers",
         )
-    spikes = int(f.spikes[a])
+    spikes = _int(f["spikes"], -1)
     spike_rule = (
         f"a day gaining ≥ {E.SPIKE_MIN_GAIN:.0f} followers, > {E.SPIKE_MIN_SHARE:.0%} of the "
         f"day before and > {E.SPIKE_MEAN_FACTOR:.0f}× the account's mean daily change; "
@@ -89,7 +211,7 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             }
         )
     else:
-        gain = _num(s.facts.max_spike_gain[a])
+        gain = _num(f["max_spike_gain"])
         check(
             "growth_spikes",
             spikes > 0,
@@ -97,8 +219,8 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             spike_rule,
             f"{spikes} spike day(s)" + (f", largest +{gain:,.0f}" if gain else ""),
         )
-    bench = _num(s.acct_benchmark[a])
-    er = _num(f.er_median[a])
+    bench = _num(f["benchmark"])
+    er = _num(f["er_median"])
     if er is None:
         checks.append(
             {
@@ -117,7 +239,7 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             f"median rate above {E.ER_HIGH_FACTOR:.0f}× the tier × network benchmark",
             f"median {er:.4%}" + (f" vs benchmark {bench:.4%}" if bench else " (no benchmark)"),
         )
-        cv = _num(f.er_cv[a])
+        cv = _num(f["er_cv"])
         check(
             "engagement_uniform",
             bool(flags & E.FLAG_ER_UNIFORM),
@@ -126,21 +248,21 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
             f"(≥ {E.ER_UNIFORM_MIN_POSTS} posts)",
             f"coefficient of variation {cv:.3f}" if cv is not None else "too few posts",
         )
-    kind = int(s.acct_benchmark_kind[a])
+    kind = _int(f["benchmark_kind"])
     tier = E.TIERS[tier_i] if tier_i >= 0 else None
     bench_source = None
     if kind == 1 and tier:
-        fig = reference.tier_engagement_benchmark(s.tier_scheme, tier, net)
+        fig = reference.tier_engagement_benchmark(tier_scheme, tier, net)
         bench_source = f"{fig.source} ({fig.year}), {fig.method}" if fig else None
     elif kind == 2:
         bench_source = (
-            f"median of the {int(s.acct_cohort_size[a])} {tier} {net} accounts of the directory"
+            f"median of the {_int(f['cohort_size'])} {tier} {net} accounts of the directory"
         )
     resonance_reason = None
-    if _num(s.acct_resonance[a]) is None:
+    if _num(f["resonance"]) is None:
         if followers is None or followers < E.RESONANCE_MIN_FOLLOWERS:
             resonance_reason = f"under {int(E.RESONANCE_MIN_FOLLOWERS):,} followers (Traackr)"
-        elif int(f.posts_window[a]) < E.RESONANCE_MIN_POSTS:
+        elif _int(f["posts_window"]) < E.RESONANCE_MIN_POSTS:
             resonance_reason = f"under {int(E.RESONANCE_MIN_POSTS)} posts in 12 months (Traackr)"
         elif er is None:
             resonance_reason = "no engagement rate"
@@ -152,52 +274,64 @@ def account_explanation(s: E.Scores, a: int) -> dict[str, Any]:
                 f"{E.MIN_COHORT} such accounts in the directory"
             )
     return {
-        "account_id": int(s.accounts.account_id[a]),
+        "account_id": _int(f["account_id"]),
         "network": net,
         "followers": followers,
         "following": following,
         "tier": tier,
-        "posts_12_months": int(f.posts_window[a]),
-        "posts_90_days": int(f.posts_recent[a]),
-        "last_post": _day(_num(f.last_post[a])),
+        "posts_12_months": _int(f["posts_window"]),
+        "posts_90_days": _int(f["posts_recent"]),
+        "last_post": _day(_num(f["last_post"])),
         "engagement_rate_by_follower": er,
         "engagement_rate_definition": "median over the posts of 12 months of engagements ÷ "
         "followers when posted",
-        "rate_posts": int(f.er_posts[a]),
+        "rate_posts": _int(f["er_posts"]),
         "benchmark": bench,
         "benchmark_source": bench_source,
-        "percentile_in_tier_network": _num(s.acct_percentile[a]),
-        "resonance": _num(s.acct_resonance[a]),
+        "percentile_in_tier_network": _num(f["percentile"]),
+        "resonance": _num(f["resonance"]),
         "resonance_not_scored": resonance_reason,
-        "authenticity": _num(s.acct_authenticity[a]),
+        "authenticity": _num(f["authenticity"]),
         "authenticity_checks": checks,
     }
 
 
-def relay_explanation(s: E.Scores, relay: int, account_rows: list[int]) -> dict[str, Any]:
-    """Components of one relay; ``account_rows`` are its rows in ``s.accounts``."""
-    followers = _num(s.followers[relay])
-    ppw = _num(s.posts_per_week[relay])
-    last = _num(s.last_post[relay])
-    tier_i = int(s.tier[relay])
+def expand(
+    compact: dict[str, Any],
+    *,
+    tier_scheme: str,
+    weights: dict[str, float],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The full explanation of one relay from its stored compact form.
+
+    ``extra`` adds the run's own facts (its id and date, the data path, notes).
+    """
+    if compact.get("v") != COMPACT_VERSION:
+        return compact  # an explanation stored whole by an older run
+    r = dict(zip(RELAY_FIELDS, compact["relay"], strict=True))
+    followers = _num(r["followers"])
+    ppw = _num(r["posts_per_week"])
+    last = _num(r["last_post"])
+    tier_i = _int(r["tier"], -1)
     comps: dict[str, Any] = {
         "reach": {
-            "score": _num(s.reach[relay]),
+            "score": _num(r["reach"]),
             "data": {"followers": followers},
             "rule": "100 × (log10(followers) − 2) ÷ 5, clipped to 0–100: 1K → 20, 10K → 40, "
             "100K → 60, 1M → 80; followers summed over the relay's accounts",
         },
         "resonance": {
-            "score": _num(s.resonance[relay]),
+            "score": _num(r["resonance"]),
             "rule": "50 + 50 × log2(median engagement rate ÷ the tier × network benchmark), "
             "clipped to 0–100; follower-weighted over the relay's scored accounts",
         },
         "authenticity": {
-            "score": _num(s.authenticity[relay]),
+            "score": _num(r["authenticity"]),
             "rule": "100 minus the points lost to warning signs; the lowest of the accounts",
         },
         "activity": {
-            "score": _num(s.activity[relay]),
+            "score": _num(r["activity"]),
             "data": {"posts_per_week_90_days": ppw, "last_post": _day(last)},
             "rule": "60 × min(1, posts per week ÷ 3) + 40 × recency (1 up to 7 days since the "
             "last post, 0 at 180 days)",
@@ -205,11 +339,37 @@ def relay_explanation(s: E.Scores, relay: int, account_rows: list[int]) -> dict[
     }
     return {
         "tier": E.TIERS[tier_i] if tier_i >= 0 else None,
-        "tier_scheme": reference.tier_scheme(s.tier_scheme).describe(),
+        "tier_scheme": reference.tier_scheme(tier_scheme).describe(),
         "components": comps,
-        "accounts": [account_explanation(s, a) for a in account_rows],
-        "composite": _num(s.composite[relay]),
-        "weights": s.weights,
+        "accounts": [account_explanation(a, tier_scheme) for a in compact["accounts"]],
+        "composite": _num(r["composite"]),
+        "weights": weights,
         "composite_rule": "weighted mean of the components that could be scored; the "
         "weights of missing components are left out, not counted as 0",
+        **(extra or {}),
     }
+
+
+def relay_explanation(s: E.Scores, relay: int, account_rows: list[int]) -> dict[str, Any]:
+    """The full explanation of one relay straight from a run's arrays."""
+    accounts = _rows([c[account_rows] for c in _account_columns(s)]) if account_rows else []
+    relays = _rows([c[relay : relay + 1] for c in _relay_columns(s)])
+    compact = {"v": COMPACT_VERSION, "relay": relays[0], "accounts": accounts}
+    return expand(compact, tier_scheme=s.tier_scheme, weights=s.weights)
+
+
+def explanation(score: RelayScore, run: ScoringRun | None) -> dict[str, Any]:
+    """A stored score's full explanation (its compact form expanded with its run's facts)."""
+    if run is None:
+        return expand(score.components, tier_scheme="hypeauditor", weights={})
+    return expand(
+        score.components,
+        tier_scheme=run.tier_scheme,
+        weights={k: v for k, v in run.weights.items() if k != "relevance"},
+        extra={
+            "rate_method": run.rate_method,
+            "data_path": run.data_path,
+            "notes": list(run.notes or []),
+            "run": {"id": run.id, "as_of": run.window_end.isoformat()},
+        },
+    )

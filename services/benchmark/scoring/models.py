@@ -37,13 +37,20 @@ class ScoringRun(SQLModel, table=True):
     window_start: dt.date
     window_end: dt.date
     relays: int = 0
+    data_path: str = Field(default="columns", max_length=16, description="how ingest was read")
+    rate_method: str = Field(default="", max_length=300, description="the engagement rate's")
+    notes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     job_id: str | None = Field(default=None, max_length=32)
     started_at: dt.datetime = Field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
 
 
 class RelayScore(SQLModel, table=True):
-    """The latest score of a relay (agency-wide components), explained by its components."""
+    """The latest score of a relay (agency-wide components), explained by its components.
+
+    ``components`` holds the compact explanation (see
+    :mod:`services.benchmark.scoring.explain`); :func:`explain.expand` with the run makes
+    it whole."""
 
     __tablename__ = "benchmark_relay_score"
 

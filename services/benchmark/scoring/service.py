@@ -18,8 +18,7 @@ from services.benchmark.clients.ingest import IngestClient
 from services.benchmark.relays import service as relay_service
 from services.benchmark.relays.models import Relay, RelayAccount, RelayTopic
 from services.benchmark.scoring import engine as E
-from services.benchmark.scoring import inputs
-from services.benchmark.scoring.explain import relay_explanation
+from services.benchmark.scoring import explain, inputs
 from services.benchmark.scoring.models import (
     ClientThemes,
     RelayRelevance,
@@ -161,15 +160,15 @@ async def rescore(
         window_end=as_of,
         job_id=job_id,
         relays=len(relays),
+        data_path=data.path,
+        rate_method=data.rate_method,
+        notes=data.notes,
     )
     session.add(run)
     await session.flush()
     assert run.id is not None
-    rows_of: dict[int, list[int]] = {}
-    for row, rel in enumerate(table.relay.tolist()):
-        rows_of.setdefault(rel, []).append(row)
     now = utcnow()
-    await _write_scores(session, relays, scores, rows_of, run, data, now)
+    await _write_scores(session, relays, scores, run, now)
     if themes:
         await _relevance(session, relays, scores, themes, data, known, run, settings, now)
     run.finished_at = utcnow()
@@ -183,9 +182,7 @@ async def _write_scores(
     session: AsyncSession,
     relays: list[Relay],
     s: E.Scores,
-    rows_of: dict[int, list[int]],
     run: ScoringRun,
-    data: inputs.Inputs,
     now: dt.datetime,
 ) -> None:
     conn = await session.connection()
@@ -196,12 +193,8 @@ async def _write_scores(
         )
     score_rows: list[dict[str, Any]] = []
     relay_rows: list[dict[str, Any]] = []
+    compact = explain.compact_all(s, explain.rows_by_relay(s))
     for i, r in enumerate(relays):
-        ex = relay_explanation(s, i, rows_of.get(i, []))
-        ex["rate_method"] = data.rate_method
-        ex["data_path"] = data.path
-        ex["notes"] = data.notes
-        ex["run"] = {"id": run.id, "as_of": run.window_end.isoformat()}
         score_rows.append(
             {
                 "relay_id": r.id,
@@ -211,7 +204,7 @@ async def _write_scores(
                 "resonance": E.finite_or_none(s.resonance[i]),
                 "authenticity": E.finite_or_none(s.authenticity[i]),
                 "activity": E.finite_or_none(s.activity[i]),
-                "components": ex,
+                "components": compact[i],
                 "computed_at": now,
             }
         )

@@ -13,11 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.ingest.accounts import service as account_service
 from services.ingest.audit import service as audit_service
 from services.ingest.stats import baselines as baseline_service
+from services.ingest.stats import columns as column_service
 from services.ingest.stats import posts as post_service
 from services.ingest.stats import repository as repo
 from services.ingest.stats import service as stats_service
 from shared import metrics_catalogue
-from shared.auth import PrincipalDep
+from shared.auth import Principal, PrincipalDep
 from shared.db import SessionDep, get_session
 from shared.errors import Invalid, NotFound
 from shared.schemas.common import Page
@@ -30,10 +31,16 @@ from shared.schemas.ingest import (
     PostPublic,
     StatsQuery,
 )
+from shared.schemas.ingest_columns import (
+    BINARY,
+    NDJSON,
+    DailyColumnsQuery,
+    PostColumnsQuery,
+    media_type,
+)
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 
-NDJSON = "application/x-ndjson"
 # The stats answer streams after the endpoint returns: its session must live until the
 # last byte is sent (request scope), unlike the ordinary function-scoped SessionDep.
 StreamSessionDep = Annotated[AsyncSession, Depends(get_session, scope="request")]
@@ -48,23 +55,7 @@ StreamSessionDep = Annotated[AsyncSession, Depends(get_session, scope="request")
 async def account_stats(
     body: StatsQuery, request: Request, session: StreamSessionDep, principal: PrincipalDep
 ) -> StreamingResponse:
-    if body.start > body.end:
-        raise Invalid("start is after end")
-    if (body.end - body.start).days > audit_service.MAX_DAYS:
-        raise Invalid(f"The period is longer than {audit_service.MAX_DAYS} days.")
-    ids = list(dict.fromkeys(body.account_ids))
-    found = {}
-    for i in range(0, len(ids), stats_service.CHUNK * 5):
-        for a in await repo.accounts_by_ids(session, ids[i : i + stats_service.CHUNK * 5]):
-            found[a.id] = a
-    hidden = [i for i in ids if i not in found or not account_service.visible(principal, found[i])]
-    if hidden:
-        shown = ", ".join(str(i) for i in hidden[:10])
-        raise NotFound(
-            f"{len(hidden)} account id(s) are unknown or not yours: {shown}"
-            f"{'…' if len(hidden) > 10 else ''}"
-        )
-    accounts = [found[i] for i in ids]
+    accounts = await _readable_accounts(session, principal, body.account_ids, body.start, body.end)
     ndjson = NDJSON in request.headers.get("accept", "")
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -83,6 +74,71 @@ async def account_stats(
             yield b"]}"
 
     return StreamingResponse(chunks(), media_type=NDJSON if ndjson else "application/json")
+
+
+async def _readable_accounts(
+    session: AsyncSession,
+    principal: Principal,
+    account_ids: list[int],
+    start: dt.date,
+    end: dt.date,
+) -> list[repo.AccountKey]:
+    """The asked accounts (duplicates dropped, order kept), or 404 naming the hidden ones.
+
+    A client's accounts are the tenant's; relays' agency-wide accounts are for staff.
+    """
+    if start > end:
+        raise Invalid("start is after end")
+    if (end - start).days > audit_service.MAX_DAYS:
+        raise Invalid(f"The period is longer than {audit_service.MAX_DAYS} days.")
+    ids = list(dict.fromkeys(account_ids))
+    # Account ids are 32-bit: a larger one names no account (and must not reach the driver).
+    real = [i for i in ids if 0 < i < 2**31]
+    found = {}
+    for i in range(0, len(real), stats_service.CHUNK * 5):
+        for a in await repo.accounts_by_ids(session, real[i : i + stats_service.CHUNK * 5]):
+            found[a.id] = a
+    hidden = [i for i in ids if i not in found or not account_service.visible(principal, found[i])]
+    if hidden:
+        shown = ", ".join(str(i) for i in hidden[:10])
+        raise NotFound(
+            f"{len(hidden)} account id(s) are unknown or not yours: {shown}"
+            f"{'…' if len(hidden) > 10 else ''}"
+        )
+    return [found[i] for i in ids]
+
+
+@router.post(
+    "/stats/posts/columns",
+    summary="Posts of many accounts as columns (chunks), ordered by account and time",
+    responses={200: {"content": {NDJSON: {}, BINARY: {}}}},
+)
+async def post_columns(
+    body: PostColumnsQuery, session: StreamSessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    """See :mod:`shared.schemas.ingest_columns` for the chunks' layout."""
+    accounts = await _readable_accounts(session, principal, body.account_ids, body.start, body.end)
+    column_service.check_post_metrics(body.metrics)  # refused before the stream starts
+    return StreamingResponse(
+        column_service.post_columns(session, accounts, body),
+        media_type=media_type(body.encoding),
+    )
+
+
+@router.post(
+    "/stats/daily/columns",
+    summary="Daily account metrics of many accounts as columns (chunks, per metric)",
+    responses={200: {"content": {NDJSON: {}, BINARY: {}}}},
+)
+async def daily_columns(
+    body: DailyColumnsQuery, session: StreamSessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    accounts = await _readable_accounts(session, principal, body.account_ids, body.start, body.end)
+    column_service.check_daily_metrics(body.metrics)
+    return StreamingResponse(
+        column_service.daily_columns(session, accounts, body),
+        media_type=media_type(body.encoding),
+    )
 
 
 @router.get(

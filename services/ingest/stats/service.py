@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.ingest.stats import postframe
 from services.ingest.stats import repository as repo
 from services.ingest.stats.repository import PostGroup
 from shared.schemas.ingest import (
@@ -155,11 +156,13 @@ async def _chunk(
     heat: dict[int, list[list[int]]] = {}
     sources: dict[int, list[str]] = {}
     for tz, tz_ids in by_tz.items():
-        groups.update(await repo.post_groups(session, tz_ids, tz, start, end))
+        # One read of the period's posts serves the sums, the medians and the heatmap.
+        frame = await postframe.load(session, tz_ids, tz, start, end)
+        groups.update(postframe.groups(frame))
         if wants(StatsSection.content_types):
-            medians.update(await repo.median_engagements(session, tz_ids, tz, start, end))
+            medians.update(postframe.median_engagements(frame))
         if wants(StatsSection.posting_heatmap):
-            heat.update(await repo.posting_heatmap(session, tz_ids, tz, start, end))
+            heat.update(postframe.heatmap(frame))
         if wants(StatsSection.sources):
             sources.update(await repo.source_labels(session, tz_ids, tz, start, end))
     per_account: dict[int, list[tuple[str, PostGroup]]] = defaultdict(list)

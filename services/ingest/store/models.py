@@ -89,7 +89,15 @@ class Post(SQLModel, table=True):
     __tablename__ = "ingest_post"
     __table_args__ = (
         UniqueConstraint("account_id", "external_id", name="uq_ingest_post_ext"),
-        Index("ix_ingest_post_account_published", "account_id", "published_at"),
+        # Covers the period reads of the stats (account, time, type; the id is the rowid
+        # on SQLite, a column here for PostgreSQL): no table look-up per post.
+        Index(
+            "ix_ingest_post_account_published",
+            "account_id",
+            "published_at",
+            "content_type",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -125,6 +133,9 @@ class PostMetric(SQLModel, table=True):
 
 class PostMetricLatest(SQLModel, table=True):
     __tablename__ = "ingest_post_metric_latest"
+    # The stats join each post to its latest values by (post, metric): on SQLite the rows
+    # live in their primary key's b-tree (no rowid), so a look-up is one search, not two.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     post_id: int = Field(foreign_key="ingest_post.id", primary_key=True, ondelete="CASCADE")
     metric: str = Field(max_length=40, primary_key=True)
