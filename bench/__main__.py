@@ -18,12 +18,16 @@ from pathlib import Path
 from bench.common import Figure, print_figure
 
 
+# Modules of bench/ that are helpers of the others, not benchmarks.
+HELPERS = {"common", "load", "bare"}
+
+
 def discover() -> list[str]:
     here = Path(__file__).parent
     return sorted(
         m.name
         for m in pkgutil.iter_modules([str(here)])
-        if not m.name.startswith("_") and m.name != "common"
+        if not m.name.startswith("_") and m.name not in HELPERS
     )
 
 
