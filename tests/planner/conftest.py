@@ -63,9 +63,12 @@ def planner_stack(migrated: str, var_dir: Path, engine: AsyncEngine) -> Callable
                     benchmark_url="http://benchmark",
                     **overrides,
                 )
-                async with running(app), httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://planner"
-                ) as c:
+                async with (
+                    running(app),
+                    httpx.AsyncClient(
+                        transport=httpx.ASGITransport(app=app), base_url="http://planner"
+                    ) as c,
+                ):
                     yield PlannerStack(app, c, transports)
 
     return _make
