@@ -94,6 +94,10 @@ def test_compose_approve_calendar_and_pdf_from_the_demo(stack, page, login, tmp_
     page.fill("#space-form input[name=posts_per_week]", "3")
     page.click("#space-form button[type=submit]")
     expect(page.locator("tr[data-space]")).to_have_count(1)
+    # The demo's Instagram posts give measured engagement by slot: the calendar uses it.
+    expect(page.locator("li[data-slots=instagram]")).to_have_attribute(
+        "data-source", re.compile(r"^client")
+    )
 
     # Review and approve: the version is frozen.
     page.goto(version_url + "?step=review")

@@ -115,6 +115,10 @@ async def test_build_approve_and_compare_a_plan(stack):
     frag = soup(r)
     warnings = {li["data-warning"] for li in frag.select("[data-warning]")}
     assert warnings == {"no_animator", "over_capacity"}
+    # No measured engagement by slot anywhere: the calendar's slots are the stated defaults.
+    [slots] = frag.select("li[data-slots]")
+    assert slots["data-slots"] == "instagram" and slots["data-source"] == "default"
+    assert "aucun créneau mesuré" in slots.get_text()
     r = await web.get(f"{base}?step=review")
     review = soup(r)
     assert review.select_one("#approve") is not None
