@@ -19,15 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from sqlmodel import col, select
 
 from services.planner.tracking.jobs import check_kpis
 from services.planner.tracking.models import KpiState
+from services.planner.webhooks.events import outbox
 from services.planner.webhooks.models import PlannerWebhookDelivery
 from shared.db import create_sessionmaker
+from shared.outbox_dispatch import Dispatcher
 from tests.conftest import auth, new_client_id
 from tests.ingest.factories import add_daily, create_account
 from tests.planner.factories import add, create_plan
+from tests.shared.receiver import Receiver
 
 START = dt.date(2026, 4, 1)
 END = dt.date(2026, 12, 31)
@@ -104,7 +108,16 @@ async def _states(engine, vid: int) -> list[KpiState]:
     return await _rows(engine, select(KpiState).where(col(KpiState.version_id) == vid))
 
 
-async def test_kpi_check_records_states_and_alerts_once(planner_stack, planner_job, engine):
+@pytest.fixture
+def receiver():
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+async def test_kpi_check_records_states_and_alerts_once(
+    planner_stack, planner_job, engine, receiver
+):
     cid, quiet = new_client_id(), new_client_id()
     await _seed_accounts(engine, cid)
     await _seed_accounts(engine, quiet)
@@ -114,13 +127,14 @@ async def test_kpi_check_records_states_and_alerts_once(planner_stack, planner_j
             "/v1/webhooks/subscriptions",
             json={
                 "client_id": cid,
-                "url": "http://127.0.0.1:9/alerts",
+                "url": receiver.url,
                 "event_types": ["planner.kpi.at_risk"],
             },
             headers=auth([cid]),
         )
         assert r.status_code == 201, r.text
         sub_id = r.json()["id"]
+        receiver.secret = r.json()["secret"]
         # The other client has the same plan but subscribed to pings only.
         r = await c.post(
             "/v1/webhooks/subscriptions",
@@ -164,6 +178,13 @@ async def test_kpi_check_records_states_and_alerts_once(planner_stack, planner_j
             "actual": 10_700,
             "as_of": "2026-06-30",
         }
+
+        # The dispatcher sends it, signed, to the subscriber.
+        await Dispatcher(outbox, create_sessionmaker(engine), s.settings).run(budget_seconds=5)
+        [got] = receiver.received
+        assert got.verified and got.msg_id == delivery.msg_id
+        assert got.json["type"] == "planner.kpi.at_risk"
+        assert got.json["data"]["objective_id"] == ids["facebook"]
 
         # The same day again: the states stay, and only a change alerts.
         out = await planner_job(s, check_kpis, KPI_CHECK, client_id=cid, as_of=AS_OF.isoformat())
