@@ -61,6 +61,26 @@ def test_compose_describes_the_production_deployment():
     assert services["worker-planner"]["command"] == ["balise", "worker", "planner"]
 
 
+def test_compose_gives_every_service_that_keeps_secrets_its_encryption_key():
+    """Production refuses to start a service keeping secrets without its key: compose
+    must pass one to each (its own ``<PREFIX>_ENCRYPTION_KEY`` or the shared one)."""
+    import importlib
+
+    from shared.settings import EncryptionSettings
+
+    env = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-balise"]["environment"]
+    keeping = []
+    for svc in ("web", "ingest", "benchmark", "planner"):
+        cls = getattr(
+            importlib.import_module(f"services.{svc}.config"), f"{svc.capitalize()}Settings"
+        )
+        if issubclass(cls, EncryptionSettings):
+            keeping.append(svc)
+            prefix = cls.model_config.get("env_prefix") or ""
+            assert f"{prefix}ENCRYPTION_KEY" in env or "BALISE_ENCRYPTION_KEY" in env, svc
+    assert {"ingest", "benchmark", "planner"} <= set(keeping)
+
+
 def _compose_available() -> bool:
     if not shutil.which("docker"):
         return False
@@ -75,6 +95,8 @@ def test_docker_compose_config_is_valid():
         "POSTGRES_PASSWORD": "x",
         "BALISE_SECRET_KEY": "y",
         "INGEST_ENCRYPTION_KEY": "z",
+        "BENCHMARK_ENCRYPTION_KEY": "z",
+        "PLANNER_ENCRYPTION_KEY": "z",
     }
     r = subprocess.run(
         ["docker", "compose", "config", "-q"],

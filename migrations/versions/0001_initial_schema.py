@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:18:15.110186
+Create Date: 2026-11-28 04:10:18.699418
 """
 
 from collections.abc import Sequence
@@ -369,6 +369,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('planner_plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_planner_plan_client_id'), ['client_id'], unique=False)
+
+    op.create_table('planner_webhook_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_failure_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('planner_webhook_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_webhook_subscription_client_id'), ['client_id'], unique=False)
 
     op.create_table('web_client',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -778,6 +799,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_planner_plan_version_plan_id'), ['plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_planner_plan_version_status'), ['status'], unique=False)
 
+    op.create_table('planner_webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('first_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('log', sa.JSON(), nullable=False),
+    sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['planner_webhook_subscription.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'msg_id', name='uq_planner_webhook_delivery_msg')
+    )
+    with op.batch_alter_table('planner_webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_planner_webhook_delivery_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_planner_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_planner_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('web_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -954,6 +1002,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_api_token_token_id'))
 
     op.drop_table('web_api_token')
+    with op.batch_alter_table('planner_webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_webhook_delivery_subscription_id'))
+        batch_op.drop_index('ix_planner_webhook_delivery_due')
+        batch_op.drop_index(batch_op.f('ix_planner_webhook_delivery_client_id'))
+
+    op.drop_table('planner_webhook_delivery')
     with op.batch_alter_table('planner_plan_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_planner_plan_version_status'))
         batch_op.drop_index(batch_op.f('ix_planner_plan_version_plan_id'))
@@ -1046,6 +1100,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_client_slug'))
 
     op.drop_table('web_client')
+    with op.batch_alter_table('planner_webhook_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_planner_webhook_subscription_client_id'))
+
+    op.drop_table('planner_webhook_subscription')
     with op.batch_alter_table('planner_plan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_planner_plan_client_id'))
 

@@ -22,8 +22,10 @@ from services.planner.jobs import registry
 from services.planner.models import PlannerJob
 from services.planner.plans.router import router as plans_router
 from services.planner.tracking.router import router as tracking_router
+from services.planner.webhooks.events import outbox
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
+from shared.outbox_api import webhooks_router
 
 
 def create_app(
@@ -58,7 +60,13 @@ def create_app(
         settings=settings,
         title="Balise planner API",
         description=__doc__ or "",
-        routers=[jobs_router(PlannerJob), plans_router, calendar_router, tracking_router],
+        routers=[
+            jobs_router(PlannerJob),
+            plans_router,
+            calendar_router,
+            tracking_router,
+            webhooks_router(outbox),
+        ],
         registry=registry,
         introspect_url=settings.web_url,
         lifespan_hook=resources,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import WebhookSettings
 
 
-class PlannerSettings(ServiceSettings):
+class PlannerSettings(WebhookSettings):
     model_config = SettingsConfigDict(env_prefix="PLANNER_", env_file=".env", extra="ignore")
 
     service_name: str = Field("planner", description="Name used in logs and metrics.")

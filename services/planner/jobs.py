@@ -10,6 +10,11 @@ from shared.jobs import JobRegistry, arq_worker_settings
 registry = JobRegistry(service="planner", job_model=PlannerJob)
 tracking_jobs.register(registry)
 
+from services.planner.webhooks.events import outbox  # noqa: E402
+from shared.outbox_dispatch import register_dispatcher  # noqa: E402
+
+register_dispatcher(registry, outbox)
+
 
 def worker_settings() -> type:
     return arq_worker_settings(registry, PlannerSettings)

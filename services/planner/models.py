@@ -5,6 +5,10 @@ from __future__ import annotations
 from services.planner.calendar.models import CalendarItem, FeedToken
 from services.planner.plans.models import Plan, PlanVersion
 from services.planner.tracking.models import KpiState, PlanExport
+from services.planner.webhooks.models import (  # noqa: F401 - tables, for Alembic
+    PlannerWebhookDelivery,
+    PlannerWebhookSubscription,
+)
 from shared.jobs import JobBase
 
 

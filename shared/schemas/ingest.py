@@ -248,6 +248,7 @@ class StatsSection(StrEnum):
 
     content_types = "content_types"
     posting_heatmap = "posting_heatmap"
+    engagement_heatmap = "engagement_heatmap"
     sources = "sources"
 
 
@@ -324,6 +325,18 @@ class AccountStats(BaseModel):
     content_types: list[ContentTypeStat] = Field(default_factory=list)
     posting_heatmap: list[list[int]] = Field(
         default_factory=list, description="7 × 24 post counts, Monday first, account's timezone"
+    )
+    engagement_heatmap: list[list[float | None]] = Field(
+        default_factory=list,
+        description=(
+            "7 × 24 mean engagement rate by follower of the posts published in each slot, "
+            "Monday first, account's timezone; None: no post there with both engagements "
+            "and followers known"
+        ),
+    )
+    engagement_heatmap_posts: list[list[int]] = Field(
+        default_factory=list,
+        description="7 × 24 number of posts behind each engagement_heatmap cell",
     )
     sources: list[str] = Field(default_factory=list, description="labels of the data's sources")
     followers_start_day: dt.date | None = Field(

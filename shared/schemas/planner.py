@@ -328,6 +328,14 @@ class Suggestions(BaseModel):
     best_slots: dict[str, list[list[int]]] = Field(
         default_factory=dict, description="network -> ranked [weekday (Mon=0), hour] slots"
     )
+    best_slots_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "network -> where its slots come from: client (its measured engagement by "
+            "slot), client+peers (then its peers' where it has too few posts), peers; a "
+            "network missing here has no measured slot and gets the default slots"
+        ),
+    )
     benchmark: dict[str, Any] | None = Field(
         default=None, description="id, version, period of the benchmark used"
     )
@@ -412,6 +420,14 @@ class CalendarSummary(BaseModel):
     end: dt.date
     per_network: dict[str, int]
     per_pillar: dict[str, int]
+    slot_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "network -> where its time slots came from: client, client+peers, peers "
+            "(measured engagement by slot) or default (nothing measured: weekday "
+            "working-hours slots)"
+        ),
+    )
 
 
 class FeedTokenPublic(BaseModel):

@@ -124,6 +124,7 @@ def _webhook_factories(service: str) -> None:
 
 _webhook_factories("ingest")
 _webhook_factories("benchmark")
+_webhook_factories("planner")
 # ---------------------------------------------------------------------------- planner
 
 

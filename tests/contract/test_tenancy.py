@@ -21,6 +21,7 @@ SERVICES = ("ingest", "benchmark", "planner")
 EXEMPT: dict[tuple[str, str, str], str] = {
     ("ingest", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
     ("benchmark", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
+    ("planner", "GET", "/v1/webhooks/events"): "the event catalogue, the same for every client",
     ("ingest", "GET", "/v1/connections/providers"): "the networks Balise connects, no data",
     ("ingest", "POST", "/v1/incoming/clients/{client_id}/metrics"): "authenticated by "
     "signature (the client's push secret), never by bearer token",

@@ -94,6 +94,13 @@ async def test_stats_match_hand_computed_figures(db, make_backend):
     assert len(heat) == 7 and all(len(row) == 24 for row in heat)
     assert heat[1][9] == 1 and heat[1][21] == 1 and heat[6][23] == 1
     assert sum(map(sum, heat)) == 3
+    # Engagement by slot: P1 (Tue 9:00, 5 %) and P2 (Tue 21:00, 10 %) are rated; P3 has
+    # no engagements, so its slot (Sun 23:00) has a post but no rate.
+    rates, rated = s["engagement_heatmap"], s["engagement_heatmap_posts"]
+    assert rates[1][9] == pytest.approx(0.05) and rates[1][21] == pytest.approx(0.1)
+    assert rates[6][23] is None and rated[6][23] == 0
+    assert rated[1][9] == 1 and rated[1][21] == 1 and sum(map(sum, rated)) == 2
+    assert sum(v is not None for row in rates for v in row) == 2
     types = {t["content_type"]: t for t in s["content_types"]}
     assert types["video"]["posts"] == 2 and types["photo"]["posts"] == 1
     assert types["video"]["engagement_rate_by_follower"] == pytest.approx(0.1)
@@ -107,6 +114,7 @@ async def test_stats_match_hand_computed_figures(db, make_backend):
     for key in ("followers_start", "followers_end", "follower_growth", "engagements", "reach"):
         assert e[key] is None
     assert e["engagement_rate_by_follower"]["value"] is None
+    assert all(v is None for row in e["engagement_heatmap"] for v in row)
 
 
 async def test_stats_ndjson_and_lean_sections(db, make_backend):
@@ -124,6 +132,7 @@ async def test_stats_ndjson_and_lean_sections(db, make_backend):
     assert len(lines) == 1  # duplicates removed
     assert lines[0]["posts"] == 3
     assert lines[0]["content_types"] == [] and lines[0]["posting_heatmap"] == []
+    assert lines[0]["engagement_heatmap"] == [] and lines[0]["engagement_heatmap_posts"] == []
     assert lines[0]["sources"] == [] and lines[0]["definitions"] == {}
 
 

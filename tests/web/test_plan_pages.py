@@ -115,6 +115,10 @@ async def test_build_approve_and_compare_a_plan(stack):
     frag = soup(r)
     warnings = {li["data-warning"] for li in frag.select("[data-warning]")}
     assert warnings == {"no_animator", "over_capacity"}
+    # No measured engagement by slot anywhere: the calendar's slots are the stated defaults.
+    [slots] = frag.select("li[data-slots]")
+    assert slots["data-slots"] == "instagram" and slots["data-source"] == "default"
+    assert "aucun créneau mesuré" in slots.get_text()
     r = await web.get(f"{base}?step=review")
     review = soup(r)
     assert review.select_one("#approve") is not None
@@ -122,6 +126,11 @@ async def test_build_approve_and_compare_a_plan(stack):
     assert r.status_code == 303
     r = await web.get(r.headers["location"])
     assert soup(r).select_one("#version-status").get_text() == "approuvée"
+    # The review's export form reaches the export route (not the lifecycle one): a job.
+    r = await web.post(f"{base}/export", data={"format": "pdf", "locale": "en"}, headers=h)
+    assert r.status_code == 200, r.text
+    job = soup(r).select_one("div.job")
+    assert job is not None and job["data-job-status"] in ("queued", "running", "succeeded")
     r = await web.post(f"{base}/new-version", data={"csrf_token": csrf})
     v2 = r.headers["location"].split("?")[0]
     assert v2 != base

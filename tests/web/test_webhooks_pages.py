@@ -160,3 +160,42 @@ async def test_another_clients_subscription_is_not_found(stack):
         assert r.status_code == 404, action
     r = await stack.web.get(hooks(theirs.slug))
     assert r.status_code == 404
+
+
+async def test_planner_offers_its_at_risk_alert(stack):
+    from services.planner.webhooks.models import PlannerWebhookSubscription
+    from shared.db import create_sessionmaker as _sm
+
+    client = await make_client(stack.engine)
+    user = await make_user(stack.engine, "strategist", [client])
+    await login(stack.web, user.email)
+    page = await stack.web.get(hooks(client.slug))
+    section = soup(page).select_one("section[data-service=planner]")
+    boxes = [i["value"] for i in section.select("input[name=event_types]")]
+    assert "planner.kpi.at_risk" in boxes
+    form = section.select_one("form[data-form=subscribe-planner]")
+    r = await stack.web.post(
+        hooks(client.slug),
+        data={
+            "csrf_token": csrf_of(page),
+            "service": "planner",
+            "url": "https://93.184.215.14/alerts",
+            "event_types": ["planner.kpi.at_risk"],
+            "description": "Alertes du tableau de bord",
+            "idempotency_key": form.select_one("input[name=idempotency_key]")["value"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    [row] = soup(r).select("section[data-service=planner] tr[data-subscription]")
+    assert "planner.kpi.at_risk" in row.get_text()
+    async with _sm(stack.engine)() as s:
+        subs = (
+            await s.exec(
+                select(PlannerWebhookSubscription).where(
+                    col(PlannerWebhookSubscription.client_id) == client.id
+                )
+            )
+        ).all()
+    assert [(x.url, x.event_types) for x in subs] == [
+        ("https://93.184.215.14/alerts", ["planner.kpi.at_risk"])
+    ]

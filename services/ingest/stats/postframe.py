@@ -183,3 +183,26 @@ def heatmap(f: PostFrame) -> dict[int, list[list[int]]]:
     cell = acc_idx.reshape(-1) * 168 + dow * 24 + hour
     grid = np.bincount(cell, minlength=accounts.shape[0] * 168).reshape(-1, 7, 24)
     return {int(a): grid[i].tolist() for i, a in enumerate(accounts.tolist())}
+
+
+def engagement_heatmap(
+    f: PostFrame,
+) -> dict[int, tuple[list[list[float | None]], list[list[int]]]]:
+    """Per account, 7 × 24 mean engagement rate by follower and the posts behind each
+    cell (posts with both engagements and followers when posted), Monday first, local."""
+    if f.n == 0:
+        return {}
+    accounts, acc_idx = np.unique(f.account_id, return_inverse=True)
+    days = f.local // DAY
+    cell = acc_idx.reshape(-1) * 168 + ((days + 3) % 7) * 24 + (f.local % DAY) // 3600
+    total, n = _sum_n(cell, f.eng, f.fol, accounts.shape[0] * 168)
+    sums, counts = total.reshape(-1, 7, 24), n.reshape(-1, 7, 24).astype(np.int64)
+    out: dict[int, tuple[list[list[float | None]], list[list[int]]]] = {}
+    for i, a in enumerate(accounts.tolist()):
+        srows, crows = sums[i].tolist(), counts[i].tolist()
+        means: list[list[float | None]] = [
+            [(x / c) if c else None for x, c in zip(srow, crow, strict=True)]
+            for srow, crow in zip(srows, crows, strict=True)
+        ]
+        out[int(a)] = (means, crows)
+    return out

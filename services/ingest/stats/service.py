@@ -154,6 +154,7 @@ async def _chunk(
     groups: dict[tuple[int, str], PostGroup] = {}
     medians: dict[tuple[int, str], float] = {}
     heat: dict[int, list[list[int]]] = {}
+    eng_heat: dict[int, tuple[list[list[float | None]], list[list[int]]]] = {}
     sources: dict[int, list[str]] = {}
     for tz, tz_ids in by_tz.items():
         # One read of the period's posts serves the sums, the medians and the heatmap.
@@ -163,6 +164,8 @@ async def _chunk(
             medians.update(postframe.median_engagements(frame))
         if wants(StatsSection.posting_heatmap):
             heat.update(postframe.heatmap(frame))
+        if wants(StatsSection.engagement_heatmap):
+            eng_heat.update(postframe.engagement_heatmap(frame))
         if wants(StatsSection.sources):
             sources.update(await repo.source_labels(session, tz_ids, tz, start, end))
     per_account: dict[int, list[tuple[str, PostGroup]]] = defaultdict(list)
@@ -206,6 +209,13 @@ async def _chunk(
         heatmap: list[list[int]] = []
         if wants(StatsSection.posting_heatmap):
             heatmap = heat.get(aid) or [[0] * 24 for _ in range(7)]
+        eng_rates: list[list[float | None]] = []
+        eng_posts: list[list[int]] = []
+        if wants(StatsSection.engagement_heatmap):
+            eng_rates, eng_posts = eng_heat.get(aid) or (
+                [[None] * 24 for _ in range(7)],
+                [[0] * 24 for _ in range(7)],
+            )
         out.append(
             {
                 "account_id": aid,
@@ -228,6 +238,8 @@ async def _chunk(
                 "engagement_rate_by_view": rate(total, "views"),
                 "content_types": content_types,
                 "posting_heatmap": heatmap,
+                "engagement_heatmap": eng_rates,
+                "engagement_heatmap_posts": eng_posts,
                 "sources": sources.get(aid, []),
                 "followers_start_day": f_agg.first_day if f_agg and f_start is not None else None,
                 "followers_end_day": f_agg.last_day if f_agg and f_end is not None else None,

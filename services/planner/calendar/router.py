@@ -67,7 +67,12 @@ async def generate(
         ingest, benchmark, principal.token, plan, doc, objectives=[], with_cocreators=False
     )
     return await cal.generate_calendar(
-        session, plan, version, slot_rules.rank(got.stats), body.start, body.end
+        session,
+        plan,
+        version,
+        slot_rules.best(got.stats, got.client_accounts),
+        body.start,
+        body.end,
     )
 
 

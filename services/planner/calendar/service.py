@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.planner.calendar import repository as repo
 from services.planner.calendar.generate import generate
 from services.planner.calendar.models import CalendarItem, FeedToken
+from services.planner.compute.slots import BestSlots
 from services.planner.plans import repository as plan_repo
 from services.planner.plans.models import Plan, PlanVersion
 from services.planner.plans.service import document
@@ -59,7 +60,7 @@ async def generate_calendar(
     session: AsyncSession,
     plan: Plan,
     v: PlanVersion,
-    slots: dict[Network, list[tuple[int, int]]],
+    slots: BestSlots,
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> CalendarSummary:
@@ -74,7 +75,7 @@ async def generate_calendar(
         raise Invalid("A calendar covers at most about two years.", field="end")
     if not doc.spaces:
         raise Invalid("Add the plan's spaces (networks, cadence) before generating a calendar.")
-    drafts = generate(doc, start, end, slots)
+    drafts = generate(doc, start, end, slots.slots)
     since = dt.datetime.combine(start, dt.time(), tzinfo=ZoneInfo(doc.timezone))
     await repo.delete_generated(session, v.id, since.astimezone(dt.UTC))
     now = utcnow()
@@ -108,6 +109,11 @@ async def generate_calendar(
         end=end,
         per_network=dict(Counter(d.network.value for d in drafts)),
         per_pillar=dict(Counter(d.pillar_id or "" for d in drafts)),
+        slot_sources={
+            s.network.value: slots.for_network(s.network)[1]
+            for s in doc.spaces
+            if s.posts_per_week > 0
+        },
     )
 
 

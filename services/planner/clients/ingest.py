@@ -60,12 +60,12 @@ class IngestClient(BackendClient):
     async def stats(
         self, token: str, account_ids: Iterable[int], start: dt.date, end: dt.date
     ) -> list[AccountStats]:
-        """Period figures with the posting heat map (for the best time slots)."""
+        """Period figures with the engagement by slot (for the best time slots)."""
         ids = list(account_ids)
         if not ids:
             return []
         body = StatsQuery(
-            account_ids=ids, start=start, end=end, sections=[StatsSection.posting_heatmap]
+            account_ids=ids, start=start, end=end, sections=[StatsSection.engagement_heatmap]
         )
         resp = await self.request(
             "POST", "/v1/stats/accounts", token=token, json=body.model_dump(mode="json")

@@ -41,6 +41,7 @@ class Gathered:
     benchmark: BenchmarkResult | None = None
     cocreators: list[CoCreatorCandidate] = field(default_factory=list)
     stats: list[AccountStats] = field(default_factory=list)
+    client_accounts: set[int] = field(default_factory=set)
     degraded: list[str] = field(default_factory=list)
 
 
@@ -90,6 +91,7 @@ async def gather(
     async def time_slots() -> list[AccountStats]:
         accounts = await _safe(out.degraded, "accounts", ingest.accounts(token, plan.client_id), [])
         ids = [a.id for a in accounts if a.owner_kind in (OwnerKind.client, OwnerKind.peer)]
+        out.client_accounts = {a.id for a in accounts if a.owner_kind == OwnerKind.client}
         return await _safe(out.degraded, "account stats", ingest.stats(token, ids, start, end), [])
 
     async def nothing() -> Any:
@@ -175,7 +177,7 @@ def compose(
             )
         )
     recs = [r for a in doc.audiences for r in networks.recommend(doc, a, dists)]
-    ranked = slots.rank(got.stats)
+    ranked = slots.best(got.stats, got.client_accounts)
     taken = {c.relay_id for c in doc.cocreators}
     return Suggestions(
         version_id=version_id,
@@ -195,7 +197,8 @@ def compose(
             for c in got.cocreators
             if c.relay_id not in taken
         ],
-        best_slots={n.value: [list(s) for s in v] for n, v in ranked.items()},
+        best_slots={n.value: [list(s) for s in v] for n, v in ranked.slots.items()},
+        best_slots_sources={n.value: src for n, src in ranked.sources.items()},
         benchmark=(
             {"id": bench.id, "version": bench.version, "start": bench.start, "end": bench.end}
             if bench

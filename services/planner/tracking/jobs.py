@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.planner.clients.benchmark import BenchmarkClient
 from services.planner.clients.ingest import IngestClient
@@ -15,8 +18,10 @@ from services.planner.plans import service as plan_service
 from services.planner.plans.models import Plan, PlanVersion
 from services.planner.tracking import service as tracking
 from services.planner.tracking.models import PlanExport
+from services.planner.webhooks.events import announce_at_risk
 from shared.auth import Role, mint_service_token
 from shared.jobs import CronSpec, JobNames, JobRegistry
+from shared.schemas.planner import KpiProgress
 
 log = logging.getLogger("balise.planner.jobs")
 
@@ -101,10 +106,17 @@ async def export_plan(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
 
 
 async def check_kpis(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
-    """Judge every active plan's KPIs; an objective newly at risk raises an alert."""
+    """Judge every active plan's KPIs; an objective newly at risk raises an alert.
+
+    ``args``: ``client_id`` limits the check to one client, ``as_of`` (ISO date, default
+    today) is the day judged. The alerts are queued in the outbox in the same transaction
+    as the new statuses, so a failed check neither records nor sends anything.
+    """
     args = ctx["job"].args if ctx.get("job") is not None else {}
+    as_of = dt.date.fromisoformat(args["as_of"]) if args.get("as_of") else None
     ingest, _ = await clients(ctx)
     alerts = 0
+    queued = 0
     checked = 0
     async with ctx["sessionmaker"]() as session:
         versions = await plan_repo.active_versions(
@@ -114,24 +126,20 @@ async def check_kpis(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
             plan = await session.get(Plan, v.plan_id)
             assert plan is not None
             result = await tracking.progress(
-                ingest, service_token(ctx["settings"], [v.client_id]), plan, v
+                ingest, service_token(ctx["settings"], [v.client_id]), plan, v, as_of
             )
             changed = await tracking.record(session, v, result)
             for k in changed:
                 alerts += 1
-                await notify_at_risk(session, plan, v, k)
+                queued += await notify_at_risk(session, plan, v, k)
             checked += len(result.kpis)
         await session.commit()
-    return {"plans": len(versions), "kpis": checked, "alerts": alerts}
+    return {"plans": len(versions), "kpis": checked, "alerts": alerts, "deliveries": queued}
 
 
-async def notify_at_risk(session: Any, plan: Plan, v: PlanVersion, k: Any) -> None:
-    """The ``planner.kpi.at_risk`` event for one objective that left its trajectory.
-
-    The outgoing-webhook machinery (``shared/outbox.py``) is not on main yet; until it is,
-    the event is logged with its full payload and the state row keeps the status.
-    """
-    payload = {
+def at_risk_payload(plan: Plan, v: PlanVersion, k: KpiProgress) -> dict[str, Any]:
+    """The data of ``planner.kpi.at_risk`` for one objective that left its trajectory."""
+    return {
         "client_id": v.client_id,
         "plan_id": plan.id,
         "version_id": v.id,
@@ -145,7 +153,20 @@ async def notify_at_risk(session: Any, plan: Plan, v: PlanVersion, k: Any) -> No
         "actual": k.actual,
         "as_of": k.as_of.isoformat(),
     }
-    log.warning("planner.kpi.at_risk %s", payload)
+
+
+async def notify_at_risk(session: AsyncSession, plan: Plan, v: PlanVersion, k: KpiProgress) -> int:
+    """Queue ``planner.kpi.at_risk`` for the client's subscribers in the check's
+    transaction (sent by the dispatcher once it commits); returns the deliveries queued."""
+    payload = at_risk_payload(plan, v, k)
+    n = await announce_at_risk(session, v.client_id, payload)
+    log.info(
+        "planner.kpi.at_risk for version %s objective %s: %s deliveries queued",
+        v.id,
+        k.objective_id,
+        n,
+    )
+    return n
 
 
 def register(registry: JobRegistry, settings: PlannerSettings | None = None) -> None:

@@ -301,29 +301,6 @@ async def accept(
     return await _edit(request, viewer, client, planner, vid, step, "POST", "/accept", body)
 
 
-@router.post("/c/{slug}/plan/v/{vid}/{action}", response_class=HTMLResponse)
-async def lifecycle(
-    request: Request,
-    viewer: ViewerDep,
-    client: ClientDep,
-    planner: PlannerClientDep,
-    vid: int,
-    action: str,
-) -> Response:
-    if action not in ("approve", "activate", "close", "new-version"):
-        raise NotFound(f"No action {action}")
-    token = viewer.token()
-    v = await _version_or_404(planner, token, vid, client)
-    try:
-        if action == "new-version":
-            v = await planner.new_version(token, v.plan_id)
-        else:
-            v = await planner.version_call(token, "POST", vid, f"/{action}")
-    except BackendRejected as exc:
-        return await _builder(request, viewer, client, planner, v, "review", error=str(exc))
-    return hx_redirect(f"{_base(client)}/v/{v.id}?step=review", request)
-
-
 @router.get("/c/{slug}/plan/{plan_id}/compare", response_class=HTMLResponse)
 async def compare(
     request: Request,
@@ -594,3 +571,28 @@ async def download(
     except BackendNotFound as exc:
         raise NotFound(f"No export {export_id}") from exc
     return Response(data, media_type=ctype, headers={"Content-Disposition": disp})
+
+
+# Registered last: its ``{action}`` segment would otherwise catch the fixed POST routes
+# declared after it (``/export`` answered 404 "No action export").
+@router.post("/c/{slug}/plan/v/{vid}/{action}", response_class=HTMLResponse)
+async def lifecycle(
+    request: Request,
+    viewer: ViewerDep,
+    client: ClientDep,
+    planner: PlannerClientDep,
+    vid: int,
+    action: str,
+) -> Response:
+    if action not in ("approve", "activate", "close", "new-version"):
+        raise NotFound(f"No action {action}")
+    token = viewer.token()
+    v = await _version_or_404(planner, token, vid, client)
+    try:
+        if action == "new-version":
+            v = await planner.new_version(token, v.plan_id)
+        else:
+            v = await planner.version_call(token, "POST", vid, f"/{action}")
+    except BackendRejected as exc:
+        return await _builder(request, viewer, client, planner, v, "review", error=str(exc))
+    return hx_redirect(f"{_base(client)}/v/{v.id}?step=review", request)

@@ -1,0 +1,1 @@
+"""Outgoing webhooks of the planner service."""
