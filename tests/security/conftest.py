@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db import create_sessionmaker
 from tests.contract.resources import FACTORIES, _planner_version
 from tests.web.conftest import Stack, login, make_client, make_user, open_stack
+from tests.web.conftest import stack as stack  # the whole-stack fixture, per test
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'

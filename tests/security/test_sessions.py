@@ -1,0 +1,90 @@
+"""Session cookies where TLS is configured, and what tests/web/test_sessions.py leaves out:
+the cookie flags of every cookie web sets, in both modes; sessions stored hashed;
+a session cookie refused once its user is deactivated."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from services.web.config import WebSettings
+from services.web.models import Session, User
+from tests.conftest import TEST_SECRET
+from tests.web.conftest import csrf_of, login, make_client, make_user, open_stack
+
+
+def cookies_of(r: httpx.Response) -> dict[str, dict[str, str | bool]]:
+    out: dict[str, dict[str, str | bool]] = {}
+    for header in r.headers.get_list("set-cookie"):
+        jar = SimpleCookie()
+        jar.load(header)
+        for name, morsel in jar.items():
+            out[name] = {
+                "httponly": bool(morsel["httponly"]),
+                "secure": bool(morsel["secure"]),
+                "samesite": str(morsel["samesite"]).lower(),
+                "path": morsel["path"],
+            }
+    return out
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["tls-configured", "plain-http-dev"])
+async def test_every_cookie_is_httponly_samesite_and_secure_when_configured(
+    migrated: str, var_dir: Path, engine: AsyncEngine, secure: bool
+) -> None:
+    async with open_stack(migrated, var_dir, engine, cookie_secure=secure) as stack:
+        client = await make_client(stack.engine)
+        user = await make_user(stack.engine, "strategist", [client])
+        # Behind the TLS proxy the browser speaks https.
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=stack.web_app, client=("10.7.7.7", 1)),
+            base_url="https://testserver" if secure else "http://testserver",
+        ) as web:
+            form = await web.get("/login")
+            seen = cookies_of(form)
+            r = await login(web, user.email)
+            assert r.status_code == 303
+            seen.update(cookies_of(r))
+            page = await web.get("/clients")
+            r = await web.post(
+                "/lang", data={"locale": "en", "next": "/", "csrf_token": csrf_of(page)}
+            )
+            seen.update(cookies_of(r))
+    assert {"balise_session", "balise_locale"} <= set(seen), seen
+    assert len(seen) >= 3, f"the pre-login CSRF cookie is missing: {seen}"
+    for name, flags in seen.items():
+        assert flags["httponly"] is True, f"{name} readable by scripts"
+        assert flags["secure"] is secure, f"{name}: Secure={flags['secure']}"
+        assert flags["samesite"] in ("lax", "strict"), f"{name}: SameSite={flags['samesite']}"
+        assert flags["path"] == "/"
+
+
+def test_production_cookies_are_secure_by_default() -> None:
+    common = {"secret_key": TEST_SECRET, "database_url": "postgresql://x@127.0.0.1/x"}
+    assert WebSettings(environment="production", **common).secure_cookies is True
+    assert WebSettings(environment="test", **common).secure_cookies is False
+
+
+async def test_sessions_are_stored_hashed_and_die_with_their_user(stack) -> None:
+    client = await make_client(stack.engine)
+    user = await make_user(stack.engine, "strategist", [client])
+    await login(stack.web, user.email)
+    cookie = stack.web.cookies.get("balise_session")
+    assert cookie
+    sid = stack.web_app.state.signer.loads(cookie)
+    async with await stack.session() as s:
+        rows = (await s.exec(select(Session).where(Session.user_id == user.id))).all()
+        assert len(rows) == 1
+        stored = rows[0].model_dump()
+        assert all(sid not in str(v) and cookie not in str(v) for v in stored.values())
+        row = await s.get(User, user.id)
+        row.active = False
+        s.add(row)
+        await s.commit()
+    r = await stack.web.get("/clients")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
