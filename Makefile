@@ -65,8 +65,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix shared services tests bench migrations/env.py
 
 ## Security audit of the locked dependencies (queries the PyPI advisory data).
+## The lock pins every transitive dependency, so --no-deps misses nothing (pip-audit
+## refuses --disable-pip without it on an unhashed requirements file).
 audit: $(STAMP)
-	$(BIN)/pip-audit --strict --disable-pip -r requirements.lock
+	$(BIN)/pip-audit --strict --disable-pip --no-deps -r requirements.lock
 
 ## Benchmarks: each prints `BENCH <name> value=… baseline=… ratio=… target=…`.
 bench: $(STAMP)
