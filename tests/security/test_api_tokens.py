@@ -78,3 +78,38 @@ async def test_a_read_token_cannot_write_and_the_store_keeps_no_plain_token(stac
         rows = (await s.exec(ApiToken.__table__.select())).all()  # type: ignore[attr-defined]
     secret = token.rsplit("_", 1)[-1]
     assert rows and not any(secret in str(tuple(r)) for r in rows)
+
+
+async def test_webs_internal_endpoints_answer_services_only(stack) -> None:
+    """Introspection and client facts: a service token addressed to web, nothing else."""
+    from shared.auth import Role
+    from tests.conftest import token_for
+
+    client = await make_client(stack.engine)
+    user = await make_user(stack.engine, "admin", [client])
+    await login(stack.web, user.email)
+    api_token = await new_token(stack, client)
+    callers = {
+        "a browser session": {},
+        "an admin's token for the backends": {
+            "Authorization": f"Bearer {token_for([client.id], role='admin')}"
+        },
+        "an admin's token addressed to web": {
+            "Authorization": f"Bearer {token_for([client.id], role='admin', audience=('web',))}"
+        },
+        "an API token": {"Authorization": f"Bearer {api_token}"},
+    }
+    for who, headers in callers.items():
+        facts = await stack.web.get(f"/internal/v1/clients/{client.id}", headers=headers)
+        assert facts.status_code in (401, 403), f"{who}: {facts.status_code}"
+        assert client.slug not in facts.text
+        spy = await stack.web.post(
+            "/internal/v1/introspect", json={"token": api_token}, headers=headers
+        )
+        assert spy.status_code in (401, 403), f"{who}: {spy.status_code}"
+        assert "client_ids" not in spy.text
+    service = token_for([client.id], role=Role.service, audience=("web",))
+    ok = await stack.web.get(
+        f"/internal/v1/clients/{client.id}", headers={"Authorization": f"Bearer {service}"}
+    )
+    assert ok.status_code == 200 and ok.json()["slug"] == client.slug
