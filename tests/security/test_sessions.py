@@ -88,3 +88,21 @@ async def test_sessions_are_stored_hashed_and_die_with_their_user(stack) -> None
         await s.commit()
     r = await stack.web.get("/clients")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+async def test_password_spraying_from_one_address_is_throttled(stack) -> None:
+    """Five failures on five different accounts lock the address, not only an account;
+    the same user from another address is not locked out."""
+    client = await make_client(stack.engine)
+    victims = [await make_user(stack.engine, "strategist", [client]) for _ in range(5)]
+    codes = [(await login(stack.web, v.email, "Winter2026!")).status_code for v in victims]
+    assert codes == [401] * 5
+    target = await make_user(stack.engine, "strategist", [client])
+    locked = await login(stack.web, target.email)  # right password, same address
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    assert "balise_session" not in locked.headers.get("set-cookie", "")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=stack.web_app, client=("10.250.1.2", 1)),
+        base_url="http://testserver",
+    ) as elsewhere:
+        assert (await login(elsewhere, target.email)).status_code == 303
