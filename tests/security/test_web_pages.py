@@ -3,6 +3,8 @@ allowing only the app's own static files, and user-provided text rendered inert.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -79,6 +81,13 @@ async def test_every_page_carries_the_security_headers(seeded: Seeded, route: st
     assert csp["base-uri"] == ["'self'"] and csp["form-action"] == ["'self'"]
     assert r.headers["cache-control"] == "no-store"
     assert_inert(route, r.text)
+    page = BeautifulSoup(r.text, "html.parser")
+    if page.find("html") is not None and page.find("script") is not None:
+        # HTMX must neither eval attribute code nor run scripts in swapped fragments.
+        meta = page.find("meta", attrs={"name": "htmx-config"})
+        assert meta is not None, f"{route}: HTMX without its hardened config"
+        config = json.loads(str(meta["content"]))
+        assert config["allowEval"] is False and config["allowScriptTags"] is False
 
 
 # Pages that show the hostile seed, with the label the seed put before the payload.
