@@ -88,6 +88,8 @@ CALLS_ANOTHER_BACKEND = {
 # POSTs that only read (a query too large for a URL): readers may call them. Each says why.
 READ_POSTS: dict[tuple[str, str], str] = {
     ("ingest", "/v1/stats/accounts"): "computes statistics of many accounts; changes nothing",
+    ("ingest", "/v1/stats/daily/columns"): "streams many accounts' daily metrics; a read",
+    ("ingest", "/v1/stats/posts/columns"): "streams many accounts' post metrics; a read",
 }
 
 

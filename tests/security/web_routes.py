@@ -24,7 +24,19 @@ ROUTER_MODULES = (
 def web_routes() -> list[tuple[str, str]]:
     """(METHOD, path) of every page and form of the web UI (not /internal: bearer-only)."""
     import importlib
+    import pkgutil
 
+    import services.web.routers as package
+
+    with_router = {
+        m.name
+        for m in pkgutil.iter_modules(package.__path__)
+        if hasattr(importlib.import_module(f"services.web.routers.{m.name}"), "router")
+    }
+    assert with_router - {"internal"} == set(ROUTER_MODULES), (
+        "a web router is missing from tests/security/web_routes.py: "
+        f"{sorted(with_router - {'internal'} - set(ROUTER_MODULES))}"
+    )
     out = []
     for name in ROUTER_MODULES:
         router = importlib.import_module(f"services.web.routers.{name}").router
