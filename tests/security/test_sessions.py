@@ -15,7 +15,7 @@ from sqlmodel import select
 from services.web.config import WebSettings
 from services.web.models import Session, User
 from tests.conftest import TEST_SECRET
-from tests.web.conftest import csrf_of, login, make_client, make_user, open_stack
+from tests.web.conftest import PASSWORD, csrf_of, login, make_client, make_user, open_stack
 
 
 def cookies_of(r: httpx.Response) -> dict[str, dict[str, str | bool]]:
@@ -106,3 +106,36 @@ async def test_password_spraying_from_one_address_is_throttled(stack) -> None:
         base_url="http://testserver",
     ) as elsewhere:
         assert (await login(elsewhere, target.email)).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example",
+        "\\\\evil.example",
+        "//evil.example",
+    ],
+    ids=["backslash", "tab", "newline", "double-backslash", "scheme-relative"],
+)
+async def test_the_login_never_redirects_off_site(stack, target: str) -> None:
+    user = await make_user(stack.engine)
+    page = await stack.web.get("/login")
+    r = await stack.web.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page),
+            "next": target,
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/", r.headers.get("location")
+    # A same-site target with a query survives.
+    page = await stack.web.get("/clients")
+    r = await stack.web.post(
+        "/lang",
+        data={"locale": "en", "next": "/clients?q=a b", "csrf_token": csrf_of(page)},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/clients?q=a b"
