@@ -219,7 +219,17 @@ async def _import(session: AsyncSession, client_id: int) -> int:
 async def _column_mapping(session: AsyncSession, client_id: int) -> int:
     from services.ingest.imports.models import ColumnMappingRow
 
-    row = ColumnMappingRow(client_id=client_id, name="b", header_signature="b" * 64)
+    row = ColumnMappingRow(
+        client_id=client_id,
+        name="b",
+        header_signature="b" * 64,
+        header=["Date", "Followers"],
+        mapping={
+            "kind": "daily",
+            "network": "facebook",
+            "columns": {"Date": "date", "Followers": "metric:followers"},
+        },
+    )
     session.add(row)
     await session.flush()
     assert row.id is not None
@@ -255,6 +265,19 @@ async def _peer_group(session: AsyncSession, client_id: int) -> Any:
         end=dt.date(2025, 12, 31),
     )
     session.add_all([account, result])
+    await session.flush()
+    # A stored result is the whole contract document (as the compute job writes it).
+    result.payload = {
+        "id": result.id,
+        "version": 1,
+        "client_id": client_id,
+        "peer_group_id": group.id,
+        "start": "2025-01-01",
+        "end": "2025-12-31",
+        "computed_at": result.computed_at.isoformat(),
+        "kpis": [],
+    }
+    session.add(result)
     await session.flush()
     out = {"group": group.id, "peer": peer.id, "account": account.id, "result": result.id}
     session.info[("peer_group", client_id)] = out

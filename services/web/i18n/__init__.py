@@ -72,14 +72,19 @@ class Translator:
             fmt = fmt.replace(" %", "%")
         return babel_numbers.format_percent(value, format=fmt, locale=self.locale)
 
-    def date(self, value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
+    def date(self, value: dt.date | dt.datetime | str | None, fmt: str = "medium") -> str:
         if value is None:
             return "—"
+        if isinstance(value, str):
+            # Pages render backends' JSON as received: dates arrive as ISO strings.
+            value = dt.date.fromisoformat(value[:10])
         return babel_dates.format_date(value, format=fmt, locale=self.locale)
 
-    def datetime(self, value: dt.datetime | None, fmt: str = "medium") -> str:
+    def datetime(self, value: dt.datetime | str | None, fmt: str = "medium") -> str:
         if value is None:
             return "—"
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         return babel_dates.format_datetime(value, format=fmt, locale=self.locale)
 
     def timedelta(self, seconds: float | None) -> str:

@@ -23,6 +23,10 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would make the login page a phishing aid."""
     if not target:
         return "/"
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
+    # or "/<tab>/evil.example" would leave the site: no such character is accepted.
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
