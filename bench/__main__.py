@@ -17,7 +17,6 @@ from pathlib import Path
 
 from bench.common import Figure, print_figure
 
-
 # Modules of bench/ that are helpers of the others, not benchmarks.
 HELPERS = {"common", "load", "bare"}
 
