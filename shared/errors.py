@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import request_id_var
@@ -129,6 +130,25 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_OUT_OF_RANGE = ("out of int64 range", "out of int32 range", "out of int16 range")
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """True when a driver refused a parameter because the integer does not fit its column
+    (SQLite: ``OverflowError``; asyncpg: "value out of int64 range")."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if isinstance(current, OverflowError) and "too large to convert" in text:
+            return True
+        if any(marker in text for marker in _OUT_OF_RANGE):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -163,6 +183,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBAPIError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # A number from the request that no column can hold (an id of 2**70): the
+        # caller's mistake, found by the driver. Anything else goes on to the last resort.
+        if not number_out_of_range(exc):
+            raise exc
+        return problem(
+            422,
+            "A number in the request is out of range (ids and counts are 64-bit integers).",
+            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)
