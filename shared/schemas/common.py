@@ -48,7 +48,9 @@ class Patch(BaseModel):
 
     @model_validator(mode="after")
     def _refuse_null(self) -> Any:
-        nulls = [f for f in self.NOT_NULL if f in self.model_fields_set and getattr(self, f) is None]
+        nulls = [
+            f for f in self.NOT_NULL if f in self.model_fields_set and getattr(self, f) is None
+        ]
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null (leave the field out to keep it)")
         return self

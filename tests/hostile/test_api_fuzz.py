@@ -31,7 +31,6 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import response_schema_conformance
 from sqlalchemy.ext.asyncio import AsyncEngine
