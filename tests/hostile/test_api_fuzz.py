@@ -163,10 +163,11 @@ async def _seed_api(service: str, c: httpx.AsyncClient, cid: int, ids: dict[str,
 
 @contextlib.asynccontextmanager
 async def _stack(
-    service: str, url: str, var_dir: Path
+    service: str, url: str, var_dir: Path, engine: AsyncEngine
 ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """``service`` in-process, with the backends it calls mounted beside it."""
-    common = {"run_jobs_in_process": False}
+    """``service`` in-process, with the backends it calls mounted beside it (one engine
+    for all: a PostgreSQL server shared with other work has few connections to spare)."""
+    common: dict[str, Any] = {"run_jobs_in_process": False, "engine": engine}
     async with contextlib.AsyncExitStack() as stack:
         ingest = build_app("ingest", url, var_dir, **common, **INGEST_OFFLINE)
         await stack.enter_async_context(running(ingest))
@@ -200,7 +201,9 @@ async def _stack(
                 )
                 await stack.enter_async_context(running(app))
             else:
-                app = build_app("web", url, var_dir, factory_kwargs={"transports": transports})
+                app = build_app(
+                    "web", url, var_dir, engine=engine, factory_kwargs={"transports": transports}
+                )
                 await stack.enter_async_context(running(app))
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         client = await stack.enter_async_context(
@@ -284,13 +287,19 @@ async def _fuzz(service: str, url: str, var_dir: Path) -> tuple[int, list[str]]:
     cid = new_client_id()
     engine = create_engine(url)
     try:
-        ids = await _seed(service, engine, cid)
+        return await _fuzz_on(service, url, var_dir, engine, cid)
     finally:
         await engine.dispose()
+
+
+async def _fuzz_on(
+    service: str, url: str, var_dir: Path, engine: AsyncEngine, cid: int
+) -> tuple[int, list[str]]:
+    ids = await _seed(service, engine, cid)
     rng = random.Random(SEED)
     failures: list[str] = []
     sent = 0
-    async with _stack(service, url, var_dir) as (app, client):
+    async with _stack(service, url, var_dir, engine) as (app, client):
         await _seed_api(service, client, cid, ids)
         spec = (await client.get("/openapi.json")).json()
         schema = schemathesis.openapi.from_dict(spec)

@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 
+import httpx
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -237,32 +238,34 @@ async def test_production_refuses_private_targets_and_test_mode_allows_them(
     cid = new_client_id()
     prod = build_app(service, migrated, var_dir, run_jobs_in_process=False, **_production())
     assert prod.state.settings.webhooks_allow_private is False
-    import httpx
-
-    async with running(prod):
-        async with httpx.AsyncClient(
+    async with (
+        running(prod),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=prod), base_url=f"http://{service}"
-        ) as c:
-            for url in PRIVATE:
-                r = await _subscribe(c, cid, url)
-                assert r.status_code == 422, (url, r.text)
-                assert r.headers["content-type"].startswith("application/problem+json")
-                assert "private, loopback or link-local" in r.json()["detail"], url
-            listed = await c.get(
-                "/v1/webhooks/subscriptions", params={"client_id": cid}, headers=auth([cid])
-            )
-            assert listed.json()["data"] == []  # nothing of the refused ones was kept
-            public = await _subscribe(c, cid, "https://93.184.215.14/hook")
-            assert public.status_code == 201, public.text
+        ) as c,
+    ):
+        for url in PRIVATE:
+            r = await _subscribe(c, cid, url)
+            assert r.status_code == 422, (url, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert "private, loopback or link-local" in r.json()["detail"], url
+        listed = await c.get(
+            "/v1/webhooks/subscriptions", params={"client_id": cid}, headers=auth([cid])
+        )
+        assert listed.json()["data"] == []  # nothing of the refused ones was kept
+        public = await _subscribe(c, cid, "https://93.184.215.14/hook")
+        assert public.status_code == 201, public.text
 
     # The same service in test mode (the default outside production), and production with
     # the switch set for a lab: loopback receivers are allowed.
     for overrides in ({}, _production(webhook_allow_private_targets=True)):
         app = build_app(service, migrated, var_dir, run_jobs_in_process=False, **overrides)
         assert app.state.settings.webhooks_allow_private is True
-        async with running(app):
-            async with httpx.AsyncClient(
+        async with (
+            running(app),
+            httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
-            ) as c:
-                r = await _subscribe(c, new_client_id(), "http://127.0.0.1:9/hook")
-                assert r.status_code == 201, (overrides.keys(), r.text)
+            ) as c,
+        ):
+            r = await _subscribe(c, new_client_id(), "http://127.0.0.1:9/hook")
+            assert r.status_code == 201, (overrides.keys(), r.text)
