@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import os
 import re
+import struct
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -275,6 +276,42 @@ def dimension_bomb() -> bytes:
         fh.write(xml.replace(b"</sheetData>", far + b"</sheetData>"))
 
     return _rebuild_xlsx(XLSX, "xl/worksheets/sheet1.xml", write)
+
+
+def lying_zip() -> bytes:
+    """A workbook whose directory declares its 5 MB sheet as 2,000 bytes (so that a size
+    check alone would let it through)."""
+
+    def write(fh, original: bytes) -> None:
+        head, tail = original.split(b"</sheetData>")
+        fh.write(head)
+        row = b'<row><c t="inlineStr"><is><t>' + b"A" * 1000 + b"</t></is></c></row>"
+        fh.write(row * 5000)
+        fh.write(b"</sheetData>" + tail)
+
+    data = bytearray(_rebuild_xlsx(XLSX, "xl/worksheets/sheet1.xml", write))
+    name = b"xl/worksheets/sheet1.xml"
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:  # central directory entries: patch the sheet's uncompressed size
+        length = struct.unpack_from("<H", data, pos + 28)[0]
+        if data[pos + 46 : pos + 46 + length] == name:
+            struct.pack_into("<I", data, pos + 24, 2000)
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    return bytes(data)
+
+
+async def test_a_zip_that_lies_about_its_sizes_is_refused(ingest, engine, var_dir):
+    app, c = ingest
+    data = lying_zip()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.getinfo("xl/worksheets/sheet1.xml").file_size == 2000
+    cid = new_client_id()
+    before = await stored(engine, cid)
+    status, imp = await upload(app, c, cid, "followers.xlsx", data)
+    assert status == 202 and imp["status"] == "refused", imp
+    assert "XLSX" in imp["errors"][0]["reason"]
+    assert await stored(engine, cid) == nothing(before, 1)
+    assert kept_files(var_dir, cid) == []
 
 
 async def test_zip_bomb_is_refused_by_its_declared_size(ingest, engine, var_dir):
