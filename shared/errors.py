@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import request_id_var
@@ -129,6 +130,33 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_OUT_OF_RANGE = ("out of int64 range", "out of int32 range", "out of int16 range")
+_UNSTORABLE_TEXT = ('for encoding "UTF8": 0x00', "surrogates not allowed")
+
+
+def unstorable_value(exc: BaseException) -> str | None:
+    """Why the database driver refused a value from the request, or None when the error is
+    something else: an integer no column can hold (SQLite: ``OverflowError``; asyncpg:
+    "value out of int64 range"), or text PostgreSQL cannot store (a NUL character, an
+    unpaired surrogate)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if isinstance(current, OverflowError) and "too large to convert" in text:
+            return "A number in the request is out of range (ids and counts are 64-bit integers)."
+        if any(marker in text for marker in _OUT_OF_RANGE):
+            return "A number in the request is out of range (ids and counts are 64-bit integers)."
+        if any(marker in text for marker in _UNSTORABLE_TEXT):
+            return (
+                "Text in the request holds a NUL character or an unpaired surrogate, "
+                "which cannot be stored."
+            )
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -164,6 +192,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value from the request that the database cannot hold (an id of 2**70, a NUL
+        # in a text): the caller's mistake, found by the driver, and the request's
+        # transaction is already rolled back. Anything else goes on to the last resort.
+        reason = unstorable_value(exc)
+        if reason is None:
+            raise exc
+        return problem(422, reason, instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

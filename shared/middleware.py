@@ -121,7 +121,17 @@ class BaliseMiddleware:
         ctype = headers.get(b"content-type", b"")
         limit = self.max_upload if ctype.startswith(_UPLOAD_TYPES) else self.max_body
 
+        # Set once the body passed the limit: whatever the app then answers (FastAPI turns
+        # the failed read of a form into a 400) is replaced by the 413.
+        over = {"limit": False, "answered": False}
+
         async def send_wrapper(message: Message) -> None:
+            if over["limit"]:
+                if not over["answered"]:
+                    over["answered"] = True
+                    status_holder[0] = 413
+                    await self._reject(send, rid, limit)
+                return
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 hdrs = list(message.get("headers") or [])
@@ -143,14 +153,17 @@ class BaliseMiddleware:
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > limit:
+                        over["limit"] = True
                         raise _TooLarge
                 return message
 
             try:
                 await self.app(scope, receive_wrapper, send_wrapper)
             except _TooLarge:
-                status_holder[0] = 413
-                await self._reject(send, rid, limit)
+                if not over["answered"]:
+                    over["answered"] = True
+                    status_holder[0] = 413
+                    await self._reject(send, rid, limit)
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

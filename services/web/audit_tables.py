@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.web.i18n import Translator
+from shared import spreadsheet
 from shared.schemas.audit import AuditReport, Finding, FindingParam, GroupPerformance
 
 NETWORK_NAMES = {
@@ -391,18 +392,13 @@ def cell_text(value: Any, kind: str, t: Translator) -> str:
 
 # ------------------------------------------------------------------------- exports
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote.
-
-    Numbers stay numbers (a negative growth is a number, not text starting with "-")."""
+    """Text that a spreadsheet would run as a formula is prefixed with a quote
+    (:mod:`shared.spreadsheet`); ratios are written as plain numbers."""
     if isinstance(value, Ratio):
         return float(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet.neutralise(value)
 
 
 def _export_rows(table: Table) -> list[list[Any]]:

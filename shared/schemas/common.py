@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 T = TypeVar("T")
 
@@ -35,6 +35,25 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise Invalid("The cursor is malformed.")
     return value
+
+
+class Patch(BaseModel):
+    """A partial update: an absent field is left as it is, ``null`` clears a field.
+
+    The fields named in ``NOT_NULL`` cannot be cleared (their column has no empty
+    value): an explicit ``null`` for one is a 422, never a failed database write.
+    """
+
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _refuse_null(self) -> Any:
+        nulls = [
+            f for f in self.NOT_NULL if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null (leave the field out to keep it)")
+        return self
 
 
 class JobAccepted(BaseModel):

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from shared.schemas.common import Patch
 from shared.schemas.ingest import Network
 
 
@@ -397,7 +398,9 @@ class CalendarItemCreate(BaseModel):
     link: str | None = Field(default=None, max_length=1000)
 
 
-class CalendarItemUpdate(BaseModel):
+class CalendarItemUpdate(Patch):
+    NOT_NULL = ("scheduled_at", "title", "text", "status")
+
     scheduled_at: dt.datetime | None = None
     animator_id: str | None = None
     pillar_id: str | None = None

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from shared.schemas.common import Patch
 from shared.schemas.ingest import SOCIAL_NETWORKS, Network
 
 
@@ -54,7 +55,9 @@ class PeerCreate(BaseModel):
     accounts: list[PeerAccountIn] = Field(default_factory=list, max_length=20)
 
 
-class PeerUpdate(BaseModel):
+class PeerUpdate(Patch):
+    NOT_NULL = ("name",)
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     website: str | None = Field(default=None, max_length=1000)
     notes: str | None = Field(default=None, max_length=5000)
@@ -75,7 +78,9 @@ class PeerGroupCreate(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
 
 
-class PeerGroupUpdate(BaseModel):
+class PeerGroupUpdate(Patch):
+    NOT_NULL = ("name",)
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
 

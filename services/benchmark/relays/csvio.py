@@ -25,6 +25,7 @@ from services.benchmark.relays.matching import handle_key
 from services.benchmark.relays.models import RelationshipStatus, RelayKind
 from services.benchmark.relays.schemas import ImportRowIssue, RelayAccountIn, RelayCreate
 from shared.schemas.ingest import SOCIAL_NETWORKS, Network
+from shared.spreadsheet import csv_cell
 
 MAX_ROWS = 20_000
 NETWORK_COLUMNS = [n.value for n in SOCIAL_NETWORKS]
@@ -224,15 +225,8 @@ def _row(line: int, cells: dict[str, str], out: Parsed, seen: dict[tuple[str, st
 
 
 def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        return f"{value}"  # numbers are data, never formulas
-    text = value
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """A cell a spreadsheet will not run as a formula (:mod:`shared.spreadsheet`)."""
+    return csv_cell(value)
 
 
 def write(rows: Iterable[dict[str, object]]) -> str:

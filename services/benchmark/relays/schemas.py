@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.benchmark.relays.models import RelationshipStatus, RelayKind
+from shared.schemas.common import Patch
 from shared.schemas.ingest import SOCIAL_NETWORKS, Network
 
 SortKey = Literal[
@@ -89,7 +90,9 @@ class RelayCreate(BaseModel):
         return v
 
 
-class RelayUpdate(BaseModel):
+class RelayUpdate(Patch):
+    NOT_NULL = ("name", "kind", "status")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: RelayKind | None = None
     language: str | None = Field(default=None, max_length=8, pattern=r"^[a-z]{2}(-[a-z]{2})?$")

@@ -4,8 +4,15 @@
   writes UTF-16LE with a BOM), else UTF-8 when the start of the file decodes, else
   Windows-1252 (French Excel). The delimiter (``,`` ``;`` tab ``|``) is the one the
   header line uses most, outside quotes. Rows are read one at a time.
-* **XLSX**: openpyxl in read-only mode (rows streamed from the sheet's XML).
+* **XLSX**: openpyxl in read-only mode (rows streamed from the sheet's XML). A workbook is
+  a zip: one whose parts would decompress to more than :data:`MAX_XLSX_UNCOMPRESSED`
+  bytes (a "zip bomb": a small upload, a huge sheet) is refused before any part is
+  opened, and reading stops with a refusal past :data:`MAX_XLSX_CELLS` cells (a sheet
+  that declares a huge dimension makes openpyxl pad every row to it).
 * **XLS**: xlrd; the format caps a sheet at 65,536 rows, so a sheet is bounded.
+* A CSV whose last line is cut short (fewer cells than the line before it, and no line
+  break at the end of the file) is a truncated download, refused rather than imported
+  without its end.
 
 Rows are numbered as a spreadsheet shows them (1-based; a quoted multi-line cell is one
 row), which is what error reports and sources cite.
@@ -27,6 +34,11 @@ MAGIC_ZIP = b"PK\x03\x04"
 MAGIC_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
+#: The largest total a workbook's zip parts may decompress to (their declared sizes, which
+#: zipfile enforces while reading). Social networks' XLSX exports are a few MB at most.
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024
+#: The most cells read from one sheet in one pass, empty ones included.
+MAX_XLSX_CELLS = 10_000_000
 
 Row = tuple[int, list[Any]]
 
@@ -182,6 +194,7 @@ def _open_csv(path: Path, size: int, head: bytes) -> Book:
     if "\x00" in text:
         raise FileRefused("the file holds binary data, not text (NUL bytes)")
     delimiter = sniff_delimiter(text)
+    complete = _ends_with_line_break(path, size, encoding)
     handles: list[IO[bytes]] = []
 
     def rows() -> Iterator[Row]:
@@ -193,8 +206,23 @@ def _open_csv(path: Path, size: int, head: bytes) -> Book:
         number = 0
         try:
             try:
+                # One row behind, so the last one can be checked before it is handed on.
+                held: Row | None = None
+                width = 0  # cells of the row before the held one
                 for number, cells in enumerate(reader, 1):
-                    yield number, cells
+                    if held is not None:
+                        yield held
+                        width = len(held[1])
+                    held = (number, cells)
+                if held is not None:
+                    if not complete and 0 < len(held[1]) < width:
+                        raise FileRefused(
+                            f"the file ends in the middle of a row ({len(held[1])} cells where "
+                            f"the row before has {width}): it looks truncated; export or "
+                            "download it again",
+                            held[0],
+                        )
+                    yield held
             except csv.Error as exc:
                 raise FileRefused(f"unreadable CSV: {exc}", number + 1) from exc
             except UnicodeDecodeError as exc:
@@ -228,7 +256,35 @@ def _open_csv(path: Path, size: int, head: bytes) -> Book:
     )
 
 
+def _ends_with_line_break(path: Path, size: int, encoding: str) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 2))
+        tail = fh.read()
+    if encoding == "utf-16-le":
+        return tail in (b"\n\x00", b"\r\x00")
+    if encoding == "utf-16-be":
+        return tail in (b"\x00\n", b"\x00\r")
+    return tail.endswith((b"\n", b"\r"))
+
+
 # ------------------------------------------------------------------------ XLSX / XLS
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a workbook whose parts would decompress to more than the limit."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(max(0, info.file_size) for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileRefused(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise FileRefused(
+            f"the workbook would decompress to {total // (1024 * 1024)} MB, more than the "
+            f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB an export can hold; it is refused "
+            "unread"
+        )
 
 
 def _open_xlsx(path: Path, size: int) -> Book:
@@ -236,20 +292,37 @@ def _open_xlsx(path: Path, size: int) -> Book:
 
     from openpyxl import load_workbook
 
+    _check_zip(path)
+    # Opened as a file object: given a path, openpyxl refuses any name not ending in
+    # .xlsx/.xlsm, and an upload is kept under a random name without a suffix.
+    fh = path.open("rb")
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        fh.close()
         raise FileRefused(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
     except Exception as exc:  # openpyxl raises assorted errors on damaged XML
+        fh.close()
         raise FileRefused(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
     done = {"rows": 0, "total": 0}
 
     def make(ws: Any) -> Callable[[], Iterator[Row]]:
         def rows() -> Iterator[Row]:
+            cells = 0
             try:
                 for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                     done["rows"] += 1
+                    cells += len(values)
+                    if cells > MAX_XLSX_CELLS:
+                        raise FileRefused(
+                            f"the sheet holds more than {MAX_XLSX_CELLS:,} cells (sheet "
+                            f"{ws.title!r} declares {ws.max_row or 0:,} rows × "
+                            f"{ws.max_column or 0:,} columns); it is refused",
+                            number,
+                        )
                     yield number, list(values)
+            except FileRefused:
+                raise
             except Exception as exc:  # damaged sheet XML
                 raise FileRefused(f"damaged worksheet {ws.title!r} ({type(exc).__name__})") from exc
 
@@ -264,7 +337,12 @@ def _open_xlsx(path: Path, size: int) -> Book:
         return int(size * min(1.0, done["rows"] / total))
 
     return Book(
-        path=path, kind="xlsx", sheets=sheets, size=size, _position=position, _close=[wb.close]
+        path=path,
+        kind="xlsx",
+        sheets=sheets,
+        size=size,
+        _position=position,
+        _close=[wb.close, fh.close],
     )
 
 

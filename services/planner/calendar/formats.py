@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from services.planner.calendar.models import CalendarItem
+from shared.spreadsheet import csv_row
 
 HOOTSUITE_MAX_ROWS = 350
 
@@ -114,11 +115,13 @@ def hootsuite_csv(items: Sequence[CalendarItem], tz: str) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     for it in items[:HOOTSUITE_MAX_ROWS]:
         w.writerow(
-            [
-                _local(it.scheduled_at, tz).strftime("%d/%m/%Y %H:%M"),
-                (it.text or it.title).strip(),
-                it.link or "",
-            ]
+            csv_row(
+                [
+                    _local(it.scheduled_at, tz).strftime("%d/%m/%Y %H:%M"),
+                    (it.text or it.title).strip(),
+                    it.link or "",
+                ]
+            )
         )
     return buf.getvalue()
 
@@ -147,18 +150,20 @@ def generic_csv(
     for it in items:
         local = it.scheduled_at.astimezone(ZoneInfo(tz))
         w.writerow(
-            [
-                local.date().isoformat(),
-                local.strftime("%H:%M"),
-                tz,
-                it.network,
-                animators.get(it.animator_id or "", ""),
-                pillars.get(it.pillar_id or "", ""),
-                it.format or "",
-                it.title,
-                it.text,
-                it.link or "",
-                it.status,
-            ]
+            csv_row(
+                [
+                    local.date().isoformat(),
+                    local.strftime("%H:%M"),
+                    tz,
+                    it.network,
+                    animators.get(it.animator_id or "", ""),
+                    pillars.get(it.pillar_id or "", ""),
+                    it.format or "",
+                    it.title,
+                    it.text,
+                    it.link or "",
+                    it.status,
+                ]
+            )
         )
     return buf.getvalue()
