@@ -100,7 +100,9 @@ async def test_peer_group_to_benchmark_page(stack):
 
         peers = (
             await db.exec(
-                select(Account).where(Account.client_id == client.id, Account.owner_kind == "peer")
+                select(Account)
+                .where(Account.client_id == client.id, Account.owner_kind == "peer")
+                .order_by(Account.id)  # type: ignore[arg-type]
             )
         ).all()
         assert len(peers) == 3
