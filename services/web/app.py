@@ -25,6 +25,7 @@ from services.web.clients.planner import PlannerClient
 from services.web.config import WebSettings
 from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
+from services.web.panels import Panel
 from services.web.routers import (
     admin,
     audit,
@@ -40,7 +41,6 @@ from services.web.routers import (
     tokens,
     webhooks,
 )
-from services.web.panels import Panel
 from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
 from shared.app import create_service_app

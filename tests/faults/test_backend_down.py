@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import socket
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -139,7 +139,7 @@ def expand(path: str, w: World) -> list[tuple[str, tuple[str, ...]]]:
                 values["job_id"] = w.jobs["audit_pdf"]
             if path == "/c/{slug}/plan/export-jobs/{job_id}":
                 values["job_id"] = w.jobs["export"]
-            url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+            url = re.sub(r"\{(\w+)\}", lambda m, v=values: str(v[m.group(1)]), path)
             svc_reads = tuple(svc if r == "{service}" else r for r in reads)
             urls.append((url, svc_reads))
     return urls
@@ -252,9 +252,10 @@ async def build_world(stack: Any) -> World:
         )
         assert r.status_code in (200, 303), r.text
     async with await stack.session() as s:
+        from sqlmodel import select
+
         from services.benchmark.webhooks.models import BenchmarkWebhookSubscription
         from services.ingest.webhooks.models import IngestWebhookSubscription
-        from sqlmodel import select
 
         for svc, model in (
             ("ingest", IngestWebhookSubscription),
