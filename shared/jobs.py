@@ -394,7 +394,13 @@ class JobQueue:
         args: Mapping[str, Any] | None = None,
         created_by: str | None = None,
     ) -> JobBase:
-        """Create the job row in ``session`` and submit it once the session commits."""
+        """Create the job row in ``session`` and submit it once the session commits.
+
+        With Redis, the queue must be reachable first: when it is down the request fails
+        fast (503, its transaction rolled back) rather than store a job nothing will run.
+        """
+        if self.arq_pool is not None:
+            await self._queue_reachable()
         job = self.registry.job_model(
             name=name, client_id=client_id, args=dict(args or {}), created_by=created_by
         )
@@ -402,6 +408,18 @@ class JobQueue:
         await session.flush()
         after_commit(session, lambda: self.submit(job.id))
         return job
+
+    async def _queue_reachable(self) -> None:
+        from shared.errors import ServiceUnavailable
+
+        try:
+            await asyncio.wait_for(self.arq_pool.ping(), 2)
+        except Exception as exc:
+            log.warning("job queue unreachable: %s", type(exc).__name__)
+            raise ServiceUnavailable(
+                "The job queue is unreachable; try again shortly.",
+                headers={"Retry-After": "5"},
+            ) from exc
 
     async def submit(self, job_id: str) -> None:
         if self.arq_pool is not None:
@@ -626,6 +644,11 @@ def arq_worker_settings(
         # A worker killed mid-job (SIGKILL, OOM, host lost) left its rows "running".
         with contextlib.suppress(Exception):
             await recover_stale(ctx)
+        # Redis keeps no queue across a restart without persistence: submit again what
+        # the database says is still queued (a job submitted twice runs once: the claim).
+        with contextlib.suppress(Exception):
+            for jid in await ctx["tracker"].queued_ids():
+                await ctx["queue"].submit(jid)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         if registry.shutdown:
