@@ -673,7 +673,7 @@ def arq_worker_settings(
 
     cron_recover.__qualname__ = cron_recover.__name__ = "cron_jobs_recover_stale"
     # Every half minute, whatever the other workers: a job whose worker died is told.
-    cron_jobs = [arq_cron(cron_recover, second={0, 30}, run_at_startup=False)]  # type: ignore[arg-type]
+    cron_jobs = [arq_cron(cron_recover, second={0, 30}, run_at_startup=False)]
     for spec in registry.cron:
         if spec.every_seconds:
             seconds = set(range(0, 60, max(1, min(59, spec.every_seconds))))
