@@ -669,7 +669,9 @@ def arq_worker_settings(
         return _run
 
     async def cron_recover(ctx: dict[str, Any]) -> None:
-        await recover_stale(ctx)
+        # On SQLite no heartbeat runs beside a job (see _heartbeat): only a start recovers.
+        if ctx["engine"].dialect.name != "sqlite":
+            await recover_stale(ctx)
 
     cron_recover.__qualname__ = cron_recover.__name__ = "cron_jobs_recover_stale"
     # Every half minute, whatever the other workers: a job whose worker died is told.

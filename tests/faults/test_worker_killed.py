@@ -179,8 +179,8 @@ async def stored(engine: Any, cid: int) -> dict[str, int]:
         }
 
 
-ACCOUNTS = 12
-DAYS = 4000
+ACCOUNTS = 8
+DAYS = 3000
 ROWS = ACCOUNTS * 4 * DAYS
 
 
@@ -250,7 +250,7 @@ async def live_ingest(make_live_backend: Any, redis_url: str, **kw: Any) -> Asyn
 async def test_worker_killed_mid_import(
     make_live_backend, engine, migrated, var_dir, fresh_redis, tmp_path
 ):
-    body = long_format()  # 192,000 rows: a few seconds of loading
+    body = long_format()  # 96,000 rows: a few seconds of loading
     clean_cid, cid = new_client_id(), new_client_id()
     with workers(migrated, var_dir, fresh_redis, tmp_path) as spawn:
         async with live_ingest(make_live_backend, fresh_redis) as (_app, c):
@@ -285,7 +285,7 @@ async def test_worker_killed_mid_import(
 class SlowX(XStub):
     """The X stub, each timeline page taking a while (a slow provider)."""
 
-    page_delay: float = 0.25
+    page_delay: float = 0.15
 
     async def user_tweets(self, request: Request) -> Response:
         await asyncio.sleep(self.page_delay)
