@@ -212,12 +212,18 @@ async def finished(engine: Any, job_id: str) -> IngestJob | None:
     return job if job.status in (JobStatus.succeeded, JobStatus.failed) else None
 
 
-async def kill_mid_job(engine: Any, worker: WorkerProcess, job_id: str, min_progress: int) -> None:
+async def kill_mid_job(
+    engine: Any, worker: WorkerProcess, job_id: str, min_progress: int, saying: str = ""
+) -> None:
     async def midway() -> bool:
         job = await job_row(engine, job_id)
         assert job.status != JobStatus.failed, job.error
         assert job.status != JobStatus.succeeded, "the job ended before it could be killed"
-        return job.status == JobStatus.running and job.progress >= min_progress
+        return (
+            job.status == JobStatus.running
+            and job.progress >= min_progress
+            and saying in job.message
+        )
 
     try:
         await wait_for("the job to be under way", midway, 60)
@@ -285,7 +291,7 @@ async def test_worker_killed_mid_import(
 class SlowX(XStub):
     """The X stub, each timeline page taking a while (a slow provider)."""
 
-    page_delay: float = 0.15
+    page_delay: float = 0.25
 
     async def user_tweets(self, request: Request) -> Response:
         await asyncio.sleep(self.page_delay)
@@ -316,7 +322,8 @@ async def test_worker_killed_mid_sync(
 
                 _, _, created = await connect(c, cid, session_binding())
                 job_id = created["jobs"][0]["job_id"]
-                await kill_mid_job(engine, first, job_id, min_progress=20)
+                # In the middle of storing the posts, pages still to fetch.
+                await kill_mid_job(engine, first, job_id, min_progress=45, saying="Storing posts")
 
                 second = spawn()
                 job = await recovered(engine, job_id)
