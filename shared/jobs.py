@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Text, update
+from sqlalchemy import JSON, Text, and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -153,17 +153,33 @@ class JobTracker:
         self.model = model
         self.sessionmaker = sessionmaker
 
-    async def claim(self, job_id: str, *, allow_rerun: bool = False) -> JobBase | None:
-        """Mark a job running; None when another worker already has it or it has ended."""
+    async def claim(
+        self,
+        job_id: str,
+        *,
+        allow_rerun: bool = False,
+        stale_after: dt.timedelta = dt.timedelta(seconds=90),
+    ) -> JobBase | None:
+        """Mark a job running; None when another worker already has it or it has ended.
+
+        ``allow_rerun`` also takes a job left "running" by a worker that died, but only
+        once its heartbeat is older than ``stale_after``: never one a live worker runs.
+        """
         m = self.model
-        allowed = [JobStatus.queued]
-        if allow_rerun:
-            allowed.append(JobStatus.running)
         async with self.sessionmaker() as s:
             now = utcnow()
+            claimable = col(m.status) == JobStatus.queued
+            if allow_rerun:
+                claimable = or_(
+                    claimable,
+                    and_(
+                        col(m.status) == JobStatus.running,
+                        or_(col(m.heartbeat_at).is_(None), col(m.heartbeat_at) < now - stale_after),
+                    ),
+                )
             res = await s.exec(
                 update(m)
-                .where(col(m.id) == job_id, col(m.status).in_(allowed))
+                .where(col(m.id) == job_id, claimable)
                 .values(
                     status=JobStatus.running,
                     started_at=now,
@@ -189,6 +205,16 @@ class JobTracker:
                     message=message[:500],
                     heartbeat_at=utcnow(),
                 )
+            )
+            await s.commit()
+
+    async def heartbeat(self, job_id: str) -> None:
+        m = self.model
+        async with self.sessionmaker() as s:
+            await s.exec(
+                update(m)
+                .where(col(m.id) == job_id, col(m.status) == JobStatus.running)
+                .values(heartbeat_at=utcnow())
             )
             await s.commit()
 
@@ -264,7 +290,7 @@ async def execute(
 ) -> dict[str, Any] | None:
     """Run one job by id with status tracking. Used by both the arq worker and the runner."""
     tracker: JobTracker = ctx["tracker"]
-    job = await tracker.claim(job_id, allow_rerun=allow_rerun)
+    job = await tracker.claim(job_id, allow_rerun=allow_rerun, stale_after=stale_after(ctx))
     if job is None:
         log.info("job %s is not queued any more; skipped", job_id)
         return None
@@ -284,6 +310,7 @@ async def execute(
 
     job_ctx = {**ctx, "progress": progress, "job": job, "job_id": job_id}
     metrics = ctx.get("metrics")
+    beat = asyncio.create_task(_heartbeat(tracker, job_id, heartbeat_seconds(ctx), ctx))
     try:
         result = await fn(job_ctx, job_id)
     except asyncio.CancelledError:
@@ -297,10 +324,52 @@ async def execute(
         if metrics is not None:
             metrics.jobs.labels(registry.service, job.name, "failed").inc()
         return None
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
     await tracker.finish(job_id, result=dict(result or {}))
     if metrics is not None:
         metrics.jobs.labels(registry.service, job.name, "succeeded").inc()
     return dict(result or {})
+
+
+def heartbeat_seconds(ctx: Mapping[str, Any]) -> float:
+    return float(getattr(ctx.get("settings"), "job_heartbeat_seconds", 10.0))
+
+
+def stale_after(ctx: Mapping[str, Any]) -> dt.timedelta:
+    seconds = float(getattr(ctx.get("settings"), "job_stale_after_seconds", 90.0))
+    return dt.timedelta(seconds=seconds)
+
+
+async def _heartbeat(
+    tracker: JobTracker, job_id: str, every: float, ctx: Mapping[str, Any]
+) -> None:
+    """While the job runs, prove its worker is alive (whatever the job's own progress).
+
+    Not on SQLite: a write from another connection in the middle of the job's own
+    transaction would make its next write fail ("database is locked"); there the job's
+    progress, written where it has no write in flight, is its heartbeat.
+    """
+    engine = ctx.get("engine")
+    if engine is None or engine.dialect.name == "sqlite":
+        return
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await tracker.heartbeat(job_id)
+        except Exception:  # a missed beat is not the job's failure
+            log.warning("heartbeat of job %s not recorded", job_id, exc_info=True)
+
+
+async def recover_stale(ctx: Mapping[str, Any]) -> list[str]:
+    """Mark failed (and so retryable) the jobs whose worker died mid-run."""
+    tracker: JobTracker = ctx["tracker"]
+    ids = await tracker.fail_stale(stale_after(ctx))
+    if ids:
+        log.warning("%d job(s) lost their worker and were marked failed: %s", len(ids), ids)
+    return ids
 
 
 # --------------------------------------------------------------------------- queues
@@ -325,7 +394,13 @@ class JobQueue:
         args: Mapping[str, Any] | None = None,
         created_by: str | None = None,
     ) -> JobBase:
-        """Create the job row in ``session`` and submit it once the session commits."""
+        """Create the job row in ``session`` and submit it once the session commits.
+
+        With Redis, the queue must be reachable first: when it is down the request fails
+        fast (503, its transaction rolled back) rather than store a job nothing will run.
+        """
+        if self.arq_pool is not None:
+            await self._queue_reachable()
         job = self.registry.job_model(
             name=name, client_id=client_id, args=dict(args or {}), created_by=created_by
         )
@@ -334,10 +409,28 @@ class JobQueue:
         after_commit(session, lambda: self.submit(job.id))
         return job
 
+    async def _queue_reachable(self) -> None:
+        from shared.errors import ServiceUnavailable
+
+        try:
+            await asyncio.wait_for(self.arq_pool.ping(), 2)
+        except Exception as exc:
+            log.warning("job queue unreachable: %s", type(exc).__name__)
+            raise ServiceUnavailable(
+                "The job queue is unreachable; try again shortly.",
+                headers={"Retry-After": "5"},
+            ) from exc
+
     async def submit(self, job_id: str) -> None:
         if self.arq_pool is not None:
+            # One arq id per submission: arq drops an enqueue whose id it still knows (a
+            # result kept a minute, or the entry a killed worker left), which would leave a
+            # retried job queued forever. The row's claim keeps a job from running twice.
             await self.arq_pool.enqueue_job(
-                "run_job", job_id, _job_id=f"job:{job_id}", _queue_name=self.registry.queue
+                "run_job",
+                job_id,
+                _job_id=f"job:{job_id}:{uuid.uuid4().hex[:12]}",
+                _queue_name=self.registry.queue,
             )
         elif self.runner is not None:
             self.runner.submit(job_id)
@@ -548,6 +641,14 @@ def arq_worker_settings(
         engine = engine_from_settings(settings)
         ctx.update(await base_context(registry, settings, engine, create_sessionmaker(engine)))
         ctx["queue"] = JobQueue(registry, arq_pool=ctx["redis"])
+        # A worker killed mid-job (SIGKILL, OOM, host lost) left its rows "running".
+        with contextlib.suppress(Exception):
+            await recover_stale(ctx)
+        # Redis keeps no queue across a restart without persistence: submit again what
+        # the database says is still queued (a job submitted twice runs once: the claim).
+        with contextlib.suppress(Exception):
+            for jid in await ctx["tracker"].queued_ids():
+                await ctx["queue"].submit(jid)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         if registry.shutdown:
@@ -567,7 +668,14 @@ def arq_worker_settings(
         _run.__qualname__ = _run.__name__ = f"cron_{name.replace('.', '_')}"
         return _run
 
-    cron_jobs = []
+    async def cron_recover(ctx: dict[str, Any]) -> None:
+        # On SQLite no heartbeat runs beside a job (see _heartbeat): only a start recovers.
+        if ctx["engine"].dialect.name != "sqlite":
+            await recover_stale(ctx)
+
+    cron_recover.__qualname__ = cron_recover.__name__ = "cron_jobs_recover_stale"
+    # Every half minute, whatever the other workers: a job whose worker died is told.
+    cron_jobs = [arq_cron(cron_recover, second={0, 30}, run_at_startup=False)]
     for spec in registry.cron:
         if spec.every_seconds:
             seconds = set(range(0, 60, max(1, min(59, spec.every_seconds))))

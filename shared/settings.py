@@ -118,6 +118,17 @@ class ServiceSettings(BaseSettings):
     check_schema_on_start: bool = Field(
         True, description="Refuse to start when the database schema is not at the code's head."
     )
+    job_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a running job proves its worker is alive."
+    )
+    job_stale_after_seconds: float = Field(
+        90.0,
+        gt=0,
+        description=(
+            "A running job with no heartbeat for this long lost its worker (killed, host "
+            "down): it is marked failed and retryable. Keep it several heartbeats long."
+        ),
+    )
     run_jobs_in_process: bool = Field(
         True,
         description=(

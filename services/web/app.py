@@ -25,6 +25,7 @@ from services.web.clients.planner import PlannerClient
 from services.web.config import WebSettings
 from services.web.dependencies import CsrfFailed, LoginRequired
 from services.web.i18n import Translator
+from services.web.panels import Panel
 from services.web.routers import (
     admin,
     audit,
@@ -44,6 +45,7 @@ from services.web.security import SessionSigner
 from services.web.templating import hx_redirect, render
 from shared.app import create_service_app
 from shared.errors import DomainError, install_problem_handlers, problem, validation_errors
+from shared.http import BackendUnavailable
 from shared.middleware import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -124,6 +126,23 @@ def install_html_errors(app: FastAPI) -> None:
                 request, 403, t("Your session has expired or the form was stale; please try again.")
             )
         return page(request, exc.status, exc.detail)
+
+    @app.exception_handler(BackendUnavailable)
+    async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
+        # A page whose own data lives in a backend that is down still renders: the layout,
+        # with a degraded panel where that data would be. A form's action failed: 503.
+        if _wants_json(request):
+            return problem(503, str(exc), code="backend_unavailable")
+        if not hasattr(request.state, "t"):
+            request.state.t = Translator(app.state.settings.default_locale)
+        status = 200 if request.method in ("GET", "HEAD") else 503
+        return render(
+            request,
+            "errors/degraded.html",
+            {"panel": Panel(exc.service, error=str(exc) or "unreachable", status=exc.status)},
+            status_code=status,
+            block="content",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -70,6 +70,7 @@ async def open_stack(
     var_dir: Path,
     engine: AsyncEngine,
     down: tuple[str, ...] = (),
+    down_url: str = "http://127.0.0.1:9",
     **web_overrides: Any,
 ) -> AsyncIterator[Stack]:
     from services.web.app import create_app as create_web
@@ -113,9 +114,9 @@ async def open_stack(
         WebSettings,
         migrated,
         var_dir,
-        ingest_url="http://127.0.0.1:9" if "ingest" in down else "http://ingest",
-        benchmark_url="http://127.0.0.1:9" if "benchmark" in down else "http://benchmark",
-        planner_url="http://127.0.0.1:9" if "planner" in down else "http://planner",
+        ingest_url=down_url if "ingest" in down else "http://ingest",
+        benchmark_url=down_url if "benchmark" in down else "http://benchmark",
+        planner_url=down_url if "planner" in down else "http://planner",
         backend_timeout=2.0,
         **web_overrides,
     )

@@ -20,7 +20,7 @@ from services.web.i18n import Translator
 from services.web.panels import panel, panels
 from services.web.templating import hx_redirect, render
 from shared.errors import NotFound
-from shared.http import BackendError, BackendRejected
+from shared.http import BackendError, BackendRejected, BackendUnavailable
 
 router = APIRouter(include_in_schema=False)
 
@@ -196,6 +196,9 @@ async def reconnect(
 ) -> Response:
     try:
         conn = await ingest.connection(viewer.token(), connection_id)
+    except BackendUnavailable as exc:
+        # A page, not a form's answer: it renders with ingest's panels degraded.
+        return await _page(request, viewer, client, ingest, form_error=str(exc))
     except BackendError as exc:
         if getattr(exc, "status", None) == 404:
             raise NotFound(f"No connection {connection_id}") from exc

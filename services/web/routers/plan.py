@@ -18,7 +18,7 @@ from services.web.panels import panel
 from services.web.routers.plan_forms import body_for, style_body
 from services.web.templating import hx_redirect, render
 from shared.errors import DomainError, Invalid, NotFound
-from shared.http import BackendNotFound, BackendRejected
+from shared.http import BackendNotFound, BackendRejected, BackendUnavailable
 from shared.schemas.ingest import SOCIAL_NETWORKS, WEB_ANALYTICS
 from shared.schemas.planner import AGE_BANDS, ObjectiveKind, PlanVersionPublic
 
@@ -340,6 +340,9 @@ async def implementation(
 ) -> Response:
     try:
         v = await _current_version(planner, viewer.token(), client)
+    except BackendUnavailable:
+        # Which version is current is the planner's to say: its plans panel, degraded.
+        return await plan_index(request, viewer, client, planner)
     except DomainError:
         raise
     if v is None:
