@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import func
@@ -30,7 +31,7 @@ from services.ingest.models import IngestJob
 from services.ingest.store.models import Account, DailyMetric, Post, PostMetric
 from shared.db import create_sessionmaker
 from shared.jobs import JobStatus
-from tests.conftest import DB_KIND, TEST_SECRET, auth, new_client_id
+from tests.conftest import DB_KIND, TEST_SECRET, _recreate_pg, auth, new_client_id
 from tests.ingest.connections.conftest import session_binding, x_settings
 from tests.ingest.connections.test_oauth import connect
 from tests.ingest.connections.x_stub import XStub, make_tweets
@@ -96,6 +97,33 @@ async def wait_for(what: str, check: Callable[[], Awaitable[Any]], timeout: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def migrated(database_url: str) -> str:
+    """A database of these tests' own, overriding the suite's for this module.
+
+    A worker resubmits on start every job the database lists as queued, and the suite's
+    database holds the queued jobs of every test that ran before (no worker ran them):
+    the new worker would be busy with those while the test waits for its own."""
+    from alembic import command
+
+    from shared.db import alembic_config
+
+    parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_workers"))
+    asyncio.run(_recreate_pg(url))
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="module")
+async def engine(migrated: str) -> AsyncIterator[Any]:
+    from shared.db import create_engine
+
+    eng = create_engine(migrated)
+    yield eng
+    await eng.dispose()
 
 
 @pytest.fixture
@@ -227,8 +255,8 @@ async def kill_mid_job(
 
     try:
         await wait_for("the job to be under way", midway, 60)
-    except AssertionError:
-        raise AssertionError(worker.tail()) from None
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker.tail()}") from None
     worker.kill()
 
 

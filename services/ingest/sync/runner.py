@@ -185,7 +185,8 @@ class SyncJob:
     async def load_phase(self, phase: Phase) -> None:
         max_wait = float(self.settings.sync_max_wait_seconds)
         while True:
-            await self.progress(phase.start, phase.label)
+            # A new phase is always shown (the usual progress may drop a write).
+            await self.announce(phase.start, phase.label)
 
             async def on_batch(counts: Any, phase: Phase = phase) -> None:
                 stored = int(getattr(counts, "daily_rows", 0)) + int(getattr(counts, "posts", 0))
