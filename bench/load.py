@@ -50,9 +50,10 @@ def serve(
     factory: bool = True,
     ready_path: str = "/healthz",
     timeout: float = 60,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run ``target`` (module:attr) under uvicorn; yield its base URL."""
-    port = free_port()
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -147,13 +148,26 @@ async def _aiohttp_load(
     )
 
 
-def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> LoadResult:
+def _wrk_load(
+    url: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    script: str | None = None,
+    timeout: float = 30.0,
+) -> LoadResult:
+    """One wrk run. ``script`` is a Lua file; a line ``BAD <n>`` it prints in ``done`` adds
+    ``n`` errors (answers that were 2xx but wrong, such as a degraded page)."""
     wrk = shutil.which("wrk")
     assert wrk
-    cmd = [wrk, "-t2", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency", url]
+    cmd = [wrk, "-t2", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency"]
+    cmd += [f"--timeout={int(timeout)}s"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def pct(label: str) -> float:
@@ -168,6 +182,9 @@ def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: floa
     errors = int(non2xx.group(1)) if non2xx else 0
     if errors_m:
         errors += sum(int(g) for g in errors_m.groups())
+    bad = re.search(r"^BAD (\d+)$", out, re.M)
+    if bad:
+        errors += int(bad.group(1))
     total = re.search(r"(\d+) requests in", out)
     return LoadResult(
         rps=rps,
