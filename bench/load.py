@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,8 +52,10 @@ def serve(
     ready_path: str = "/healthz",
     timeout: float = 60,
     port: int | None = None,
+    log_to: Path | None = None,
 ) -> Iterator[str]:
-    """Run ``target`` (module:attr) under uvicorn; yield its base URL."""
+    """Run ``target`` (module:attr) under uvicorn; yield its base URL. Its output is kept
+    in ``log_to`` when given."""
     port = port or free_port()
     cmd = [
         sys.executable,
@@ -73,20 +76,27 @@ def serve(
     ]
     if factory:
         cmd.append("--factory")
+    # The server's output goes to a file: a pipe nobody reads would fill up and block
+    # the server in the middle of a log line.
+    log = log_to.open("w+b") if log_to is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise RuntimeError(f"{target} exited: {err[-2000:]}")
+                raise RuntimeError(f"{target} exited: {output()[-2000:]}")
             try:
                 if httpx.get(url + ready_path, timeout=1).status_code == 200:
                     break
@@ -102,6 +112,7 @@ def serve(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 async def _aiohttp_load(

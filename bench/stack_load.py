@@ -58,6 +58,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONCURRENCIES = (50, 200)
+LOG_DIR = ROOT / "var" / "bench"
 SECRET = "bench-stack-secret-0123456789-0123456789-0123456789"
 STRATEGIST = ("strategiste@demo.balise", "balise-demo-2026")
 SLUG = "tourisme-haute-cote"
@@ -220,6 +221,7 @@ def _prepare_database(env: dict[str, str]) -> float:
 
 @contextlib.contextmanager
 def _stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The four services; their logs are kept in ``var/bench/stack-<service>.log``."""
     ports = {s: free_port() for s in ("web", "ingest", "benchmark", "planner")}
     urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
     env = dict(env)
@@ -229,6 +231,7 @@ def _stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
     env["BENCHMARK_INGEST_URL"] = urls["ingest"]
     env["PLANNER_INGEST_URL"] = urls["ingest"]
     env["PLANNER_BENCHMARK_URL"] = urls["benchmark"]
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         for svc in ("ingest", "benchmark", "planner", "web"):
             stack.enter_context(
@@ -237,6 +240,7 @@ def _stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
                     env,
                     port=ports[svc],
                     ready_path="/readyz",
+                    log_to=LOG_DIR / f"stack-{svc}.log",
                 )
             )
         yield urls
