@@ -75,7 +75,7 @@ class Viewer:
         return token
 
 
-def get_settings(request: Request) -> WebSettings:
+async def get_settings(request: Request) -> WebSettings:
     settings: WebSettings = request.app.state.settings
     return settings
 
@@ -176,17 +176,17 @@ async def current_client(request: Request, slug: str, viewer: ViewerDep) -> Clie
 ClientDep = Annotated[Client, Depends(current_client)]
 
 
-def get_ingest(request: Request) -> IngestClient:
+async def get_ingest(request: Request) -> IngestClient:
     client: IngestClient = request.app.state.ingest
     return client
 
 
-def get_benchmark(request: Request) -> BenchmarkClient:
+async def get_benchmark(request: Request) -> BenchmarkClient:
     client: BenchmarkClient = request.app.state.benchmark
     return client
 
 
-def get_planner(request: Request) -> PlannerClient:
+async def get_planner(request: Request) -> PlannerClient:
     client: PlannerClient = request.app.state.planner
     return client
 
