@@ -96,16 +96,23 @@ async def open_session(
 async def load_session(
     db: AsyncSession, sid: str, *, idle_minutes: int
 ) -> tuple[Session, User] | None:
-    row = await db.get(Session, _sid_hash(sid))
-    if row is None:
+    # One round trip for the session and its user: this runs on every page.
+    found = (
+        await db.exec(
+            select(Session, User)
+            .join(User, col(User.id) == col(Session.user_id))
+            .where(Session.id_hash == _sid_hash(sid))
+        )
+    ).first()
+    if found is None:
         return None
+    row, user = found
     now = utcnow()
     if row.expires_at <= now or row.last_seen_at < now - dt.timedelta(minutes=idle_minutes):
         await db.delete(row)
         await db.flush()
         return None
-    user = await db.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     return row, user
 
