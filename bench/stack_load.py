@@ -165,7 +165,12 @@ class Target:
 
 def _measure(t: Target, concurrency: int) -> LoadResult:
     _wrk_load(t.url, t.headers, concurrency, 1, t.script())
-    return _wrk_load(t.url, t.headers, concurrency, SECONDS, t.script())
+    res = _wrk_load(t.url, t.headers, concurrency, SECONDS, t.script())
+    if res.requests == 0:
+        # Nothing answered within the run: every connection's request failed.
+        res.errors += concurrency
+        res.p50_ms = res.p99_ms = float("inf")
+    return res
 
 
 # ------------------------------------------------------------------ the stack
