@@ -163,6 +163,26 @@ class Target:
     script: Callable[[], str | None] = lambda: None
 
 
+def _drain(urls: list[str], limit: float = 90.0) -> float:
+    """Wait until every server answers its health check quickly again: requests a run
+    left queued (the client hung up, the server still works through them) must not
+    weigh on the next run. Returns the seconds waited."""
+    t0 = time.perf_counter()
+    quick = 0
+    while quick < 3 and time.perf_counter() - t0 < limit:
+        slow = False
+        for u in urls:
+            s0 = time.perf_counter()
+            try:
+                httpx.get(u + "/healthz", timeout=10)
+            except httpx.HTTPError:
+                slow = True
+            slow = slow or time.perf_counter() - s0 > 0.05
+        quick = 0 if slow else quick + 1
+        time.sleep(0.2)
+    return time.perf_counter() - t0
+
+
 def _measure(t: Target, concurrency: int) -> LoadResult:
     _wrk_load(t.url, t.headers, concurrency, 1, t.script())
     res = _wrk_load(t.url, t.headers, concurrency, SECONDS, t.script())
@@ -400,14 +420,19 @@ def run() -> list[Figure]:
                     "bare POST",
                 ),
             ]
+            servers = [*urls.values(), *bare_backends, fanout]
+            drained = 0.0
             for _ in range(ROUNDS):
                 for p in pairs:
                     for c in CONCURRENCIES:
                         mine, base = p.results.setdefault(c, ([], []))
+                        drained += _drain(servers)
                         base.append(_measure(p.baseline, c))
+                        drained += _drain(servers)
                         mine.append(_measure(p.target, c))
                         for f in tmp.glob("push-*.lua"):
                             f.unlink()
+            print(f"   waited {drained:.0f} s in all for the servers to drain between runs")
     finally:
         tmp_dir.cleanup()
     return _figures(pairs)
