@@ -169,17 +169,18 @@ def _drain(urls: list[str], limit: float = 90.0) -> float:
     weigh on the next run. Returns the seconds waited."""
     t0 = time.perf_counter()
     quick = 0
-    while quick < 3 and time.perf_counter() - t0 < limit:
-        slow = False
-        for u in urls:
-            s0 = time.perf_counter()
-            try:
-                httpx.get(u + "/healthz", timeout=10)
-            except httpx.HTTPError:
-                slow = True
-            slow = slow or time.perf_counter() - s0 > 0.05
-        quick = 0 if slow else quick + 1
-        time.sleep(0.2)
+    with httpx.Client(timeout=10) as client:
+        while quick < 3 and time.perf_counter() - t0 < limit:
+            slow = False
+            for u in urls:
+                s0 = time.perf_counter()
+                try:
+                    client.get(u + "/healthz")
+                except httpx.HTTPError:
+                    slow = True
+                slow = slow or time.perf_counter() - s0 > 0.05
+            quick = 0 if slow else quick + 1
+            time.sleep(0.2)
     return time.perf_counter() - t0
 
 
