@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,9 +51,12 @@ def serve(
     factory: bool = True,
     ready_path: str = "/healthz",
     timeout: float = 60,
+    port: int | None = None,
+    log_to: Path | None = None,
 ) -> Iterator[str]:
-    """Run ``target`` (module:attr) under uvicorn; yield its base URL."""
-    port = free_port()
+    """Run ``target`` (module:attr) under uvicorn; yield its base URL. Its output is kept
+    in ``log_to`` when given."""
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -72,20 +76,27 @@ def serve(
     ]
     if factory:
         cmd.append("--factory")
+    # The server's output goes to a file: a pipe nobody reads would fill up and block
+    # the server in the middle of a log line.
+    log = log_to.open("w+b") if log_to is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise RuntimeError(f"{target} exited: {err[-2000:]}")
+                raise RuntimeError(f"{target} exited: {output()[-2000:]}")
             try:
                 if httpx.get(url + ready_path, timeout=1).status_code == 200:
                     break
@@ -101,6 +112,7 @@ def serve(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 async def _aiohttp_load(
@@ -147,13 +159,26 @@ async def _aiohttp_load(
     )
 
 
-def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> LoadResult:
+def _wrk_load(
+    url: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    script: str | None = None,
+    timeout: float = 30.0,
+) -> LoadResult:
+    """One wrk run. ``script`` is a Lua file; a line ``BAD <n>`` it prints in ``done`` adds
+    ``n`` errors (answers that were 2xx but wrong, such as a degraded page)."""
     wrk = shutil.which("wrk")
     assert wrk
-    cmd = [wrk, "-t2", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency", url]
+    cmd = [wrk, "-t2", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--latency"]
+    cmd += [f"--timeout={int(timeout)}s"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
     def pct(label: str) -> float:
@@ -168,6 +193,9 @@ def _wrk_load(url: str, headers: dict[str, str], concurrency: int, seconds: floa
     errors = int(non2xx.group(1)) if non2xx else 0
     if errors_m:
         errors += sum(int(g) for g in errors_m.groups())
+    bad = re.search(r"^BAD (\d+)$", out, re.M)
+    if bad:
+        errors += int(bad.group(1))
     total = re.search(r"(\d+) requests in", out)
     return LoadResult(
         rps=rps,

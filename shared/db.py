@@ -27,7 +27,9 @@ log = logging.getLogger("balise.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10, max_overflow: int | None = None
+) -> AsyncEngine:
     """Create the async engine for ``url`` with the pragmas or pool Balise relies on."""
     url = async_url(url)
     if url.startswith("sqlite"):
@@ -52,7 +54,7 @@ def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 1
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=5,
         pool_reset_on_return=None,
         # No pre-ping (a round trip per request): after a PostgreSQL restart the first
@@ -72,6 +74,7 @@ def engine_from_settings(settings: ServiceSettings) -> AsyncEngine:
         settings.database_url,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
     )
 
 
@@ -80,8 +83,10 @@ _DB_DOWN = (OSError, ConnectionError, TimeoutError)
 
 def _is_connection_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, _DB_DOWN):
+    # A pool with no free connection in time is an overloaded database: fail fast too.
+    if isinstance(exc, (*_DB_DOWN, PoolTimeout)):
         return True
     if isinstance(exc, (OperationalError, InterfaceError)):
         msg = str(exc).lower()

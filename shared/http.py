@@ -1,21 +1,27 @@
 """Typed HTTP client base for calls between Balise services.
 
-One pooled :class:`httpx.AsyncClient` per backend, created in the caller's lifespan. It
-keeps httpx's API but runs on aiohttp's transport (``httpx-aiohttp``): under the fan-out
-of a dashboard page httpx's own pool is an order of magnitude slower on this hardware
-(see the handbook's PERFORMANCE.md and bench/). Idempotent calls are retried with
-exponential backoff and jitter; failures are mapped onto three exceptions that pages and
-jobs can act on.
+One client per backend, created in the caller's lifespan. Requests go out through one
+pooled ``aiohttp.ClientSession`` and come back as :class:`httpx.Response` objects, so the
+typed clients keep httpx's response API. Under the fan-out of a dashboard page httpx's
+own pool is an order of magnitude slower on this hardware, and even httpx over aiohttp's
+transport spends half of a small call building httpx's request and URL objects (see the
+handbook's PERFORMANCE.md and ``bench/stack_load.py``). Multipart uploads, streams and
+an explicit ``transport`` (tests mount the real apps in-process with
+``httpx.ASGITransport``) go through :attr:`BackendClient.http`, an
+:class:`httpx.AsyncClient`. Idempotent calls are retried with exponential backoff and
+jitter; failures are mapped onto three exceptions that pages and jobs can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 import logging
 import random
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
@@ -72,6 +78,30 @@ def fast_transport(max_connections: int = 200) -> httpx.AsyncBaseTransport:
         )
 
 
+def _json_bytes(value: Any) -> bytes:
+    """JSON as httpx encodes it (compact, UTF-8, no NaN)."""
+    return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _param(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def _query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query parameters as httpx sends them: lists repeat the key, booleans are lowercase."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if isinstance(value, list | tuple):
+            out.extend((key, _param(v)) for v in value)
+        else:
+            out.append((key, _param(value)))
+    return out
+
+
 class BackendClient:
     """Base for the typed clients (``services/web/clients/*``, backend-to-backend calls)."""
 
@@ -89,6 +119,10 @@ class BackendClient:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.backoff = backoff
+        self.timeout = timeout
+        #: The direct aiohttp path serves every plain call unless a transport is given.
+        self.direct = transport is None
+        self._session: aiohttp.ClientSession | None = None
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport or fast_transport(),
@@ -96,7 +130,52 @@ class BackendClient:
         )
 
     async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         await self.http.aclose()
+
+    def _aiohttp(self) -> aiohttp.ClientSession:
+        """The pooled session, made on first use (it must be made inside the event loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
+                timeout=aiohttp.ClientTimeout(total=self.timeout, connect=min(3.0, self.timeout)),
+                trust_env=False,
+                # httpx.Response decodes the body by its Content-Encoding itself.
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def _send_direct(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: float | None,
+    ) -> httpx.Response:
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        kw: dict[str, Any] = {}
+        if timeout is not None:
+            kw["timeout"] = aiohttp.ClientTimeout(total=timeout, connect=min(3.0, timeout))
+        async with self._aiohttp().request(
+            method,
+            url,
+            params=params or None,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            **kw,
+        ) as r:
+            content = await r.read()
+            return httpx.Response(
+                r.status,
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.raw_headers],
+                content=content,
+            )
 
     async def request(
         self,
@@ -129,20 +208,29 @@ class BackendClient:
         extra: dict[str, Any] = {}
         if timeout is not None:
             extra["timeout"] = timeout
+        direct = self.direct and files is None and data is None
+        body: bytes | None = content
+        if direct and json is not None:
+            body = _json_bytes(json)
+            hdrs.setdefault("Content-Type", "application/json")
+        query = _query(clean_params) if direct else []
         for attempt in range(attempts):
             try:
-                resp = await self.http.request(
-                    method,
-                    path,
-                    params=clean_params,
-                    json=json,
-                    content=content,
-                    files=files,
-                    data=data,
-                    headers=hdrs,
-                    **extra,
-                )
-            except (httpx.TransportError, OSError) as exc:
+                if direct:
+                    resp = await self._send_direct(method, path, query, body, hdrs, timeout)
+                else:
+                    resp = await self.http.request(
+                        method,
+                        path,
+                        params=clean_params,
+                        json=json,
+                        content=content,
+                        files=files,
+                        data=data,
+                        headers=hdrs,
+                        **extra,
+                    )
+            except (httpx.TransportError, OSError, TimeoutError, aiohttp.ClientError) as exc:
                 last_exc = exc
                 if attempt + 1 < attempts:
                     await self._sleep(attempt)

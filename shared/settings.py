@@ -115,6 +115,14 @@ class ServiceSettings(BaseSettings):
         10_000, description="How long SQLite waits on a locked database before failing (ms)."
     )
     db_pool_size: int = Field(10, description="Connection pool size (PostgreSQL).")
+    db_pool_overflow: int = Field(
+        0,
+        description=(
+            "Extra connections a burst may open beyond the pool (PostgreSQL). Each is "
+            "closed after use, so under sustained load they are opened again and again "
+            "(a new server process each time): the default queues for the pool instead."
+        ),
+    )
     check_schema_on_start: bool = Field(
         True, description="Refuse to start when the database schema is not at the code's head."
     )

@@ -16,7 +16,7 @@ from shared.http import BackendNotFound, BackendRejected, BackendUnavailable
 STAFF = (Role.admin, Role.strategist, Role.community_manager, Role.service)
 
 
-def get_ingest(request: Request) -> IngestClient:
+async def get_ingest(request: Request) -> IngestClient:
     client: IngestClient = request.app.state.ingest
     return client
 

@@ -14,12 +14,12 @@ from shared.auth import PrincipalDep
 from shared.db import SessionDep
 
 
-def get_ingest(request: Request) -> IngestClient:
+async def get_ingest(request: Request) -> IngestClient:
     client: IngestClient = request.app.state.ingest
     return client
 
 
-def get_benchmark(request: Request) -> BenchmarkClient:
+async def get_benchmark(request: Request) -> BenchmarkClient:
     client: BenchmarkClient = request.app.state.benchmark
     return client
 

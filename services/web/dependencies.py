@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.web import security
-from services.web import service as web_service
 from services.web.clients.benchmark import BenchmarkClient
 from services.web.clients.ingest import IngestClient
 from services.web.clients.planner import PlannerClient
@@ -75,7 +74,7 @@ class Viewer:
         return token
 
 
-def get_settings(request: Request) -> WebSettings:
+async def get_settings(request: Request) -> WebSettings:
     settings: WebSettings = request.app.state.settings
     return settings
 
@@ -93,14 +92,12 @@ async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) ->
                 db, sid, idle_minutes=settings.session_idle_minutes
             )
             if loaded:
-                row, user = loaded
+                row, user, visible = loaded
                 if security.touch_due(row):
                     await security.touch(request.app.state.sessionmaker, row.id_hash)
                 # Detached copies: an error page rendered after the transaction rolled
                 # back must still be able to read them.
-                clients = [
-                    Client(**c.model_dump()) for c in await web_service.clients_for(db, user)
-                ]
+                clients = [Client(**c.model_dump()) for c in visible]
                 viewer = Viewer(
                     user=User(**user.model_dump()),
                     csrf_token=row.csrf_token,
@@ -108,6 +105,13 @@ async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) ->
                     clients=clients,
                     secret=request.app.state.secret,
                 )
+        # End the viewer's read-only transaction now rather than when the request ends:
+        # a page then waits on the backends without holding a pooled connection (with
+        # it held, 20 pages in flight exhausted the pool and the rest waited, then
+        # failed). An exception to "only the session dependency commits", for reads
+        # only: anything pending is left to the dependency.
+        if not (db.new or db.dirty or db.deleted or db.info.get("after_commit")):
+            await db.commit()
     locale = (
         (viewer.user.locale if viewer else None)
         or request.cookies.get(security.LOCALE_COOKIE)
@@ -176,17 +180,17 @@ async def current_client(request: Request, slug: str, viewer: ViewerDep) -> Clie
 ClientDep = Annotated[Client, Depends(current_client)]
 
 
-def get_ingest(request: Request) -> IngestClient:
+async def get_ingest(request: Request) -> IngestClient:
     client: IngestClient = request.app.state.ingest
     return client
 
 
-def get_benchmark(request: Request) -> BenchmarkClient:
+async def get_benchmark(request: Request) -> BenchmarkClient:
     client: BenchmarkClient = request.app.state.benchmark
     return client
 
 
-def get_planner(request: Request) -> PlannerClient:
+async def get_planner(request: Request) -> PlannerClient:
     client: PlannerClient = request.app.state.planner
     return client
 

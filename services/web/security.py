@@ -17,11 +17,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, exists, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.web.models import LoginAttempt, Session, User
+from services.web.models import Client, LoginAttempt, Session, User, UserClient
+from shared.auth import Role
 from shared.clock import utcnow
 
 SESSION_COOKIE = "balise_session"
@@ -95,19 +96,42 @@ async def open_session(
 
 async def load_session(
     db: AsyncSession, sid: str, *, idle_minutes: int
-) -> tuple[Session, User] | None:
-    row = await db.get(Session, _sid_hash(sid))
-    if row is None:
+) -> tuple[Session, User, list[Client]] | None:
+    """The live session ``sid``, its active user and the clients that user may see (by
+    name; every client for an admin, the assigned ones otherwise, never an archived one).
+
+    One round trip: this runs before every page."""
+    visible = and_(
+        col(Client.archived) == False,  # noqa: E712
+        or_(
+            col(User.role) == Role.admin.value,
+            exists().where(
+                col(UserClient.user_id) == col(User.id),
+                col(UserClient.client_id) == col(Client.id),
+            ),
+        ),
+    )
+    rows = (
+        await db.exec(
+            select(Session, User, Client)
+            .join(User, col(User.id) == col(Session.user_id))
+            .outerjoin(Client, visible)
+            .where(Session.id_hash == _sid_hash(sid))
+            .order_by(col(Client.name))
+        )
+    ).all()
+    if not rows:
         return None
+    row, user, _ = rows[0]
+    clients = [c for _, _, c in rows if c is not None]
     now = utcnow()
     if row.expires_at <= now or row.last_seen_at < now - dt.timedelta(minutes=idle_minutes):
         await db.delete(row)
         await db.flush()
         return None
-    user = await db.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
-    return row, user
+    return row, user, clients
 
 
 def touch_due(row: Session) -> bool:

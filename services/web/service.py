@@ -73,12 +73,13 @@ async def client_ids_for(db: AsyncSession, user: User) -> list[int]:
 
 
 async def clients_for(db: AsyncSession, user: User) -> Sequence[Client]:
-    ids = await client_ids_for(db, user)
-    if not ids:
-        return []
-    return (
-        await db.exec(select(Client).where(col(Client.id).in_(ids)).order_by(Client.name))
-    ).all()
+    """The clients :func:`client_ids_for` allows, by name, in one query (every page asks)."""
+    q = select(Client).where(Client.archived == False)  # noqa: E712
+    if user.role != Role.admin:
+        q = q.join(UserClient, col(UserClient.client_id) == col(Client.id)).where(
+            UserClient.user_id == user.id
+        )
+    return (await db.exec(q.order_by(Client.name))).all()
 
 
 async def client_by_slug(db: AsyncSession, user: User, slug: str) -> Client:

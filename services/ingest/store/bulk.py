@@ -211,6 +211,10 @@ class SqliteWriter:
         return None
 
 
+#: Up to this many rows, a batch is upserted with one ``INSERT … VALUES`` on PostgreSQL.
+SMALL_BATCH = 64
+
+
 class PostgresWriter:
     """Upserts through asyncpg: binary COPY into a staging table, then one INSERT.
 
@@ -261,12 +265,40 @@ class PostgresWriter:
         await self.raw.execute(f"TRUNCATE {self._stage(spec)}")
         self._staged.add(spec.table)
 
+    def values_sql(self, spec: UpsertSpec, n: int) -> str:
+        """The upsert of ``n`` rows as one ``INSERT … VALUES`` (parameters typed by the
+        target's columns)."""
+        key = f"{spec.table}/{n}"
+        cached = self._sql.get(key)
+        if cached is None:
+            width = len(spec.columns)
+            values = ", ".join(
+                "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+                for r in range(n)
+            )
+            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in spec.update)
+            when = spec.when.format(t=spec.table, x="EXCLUDED", ne="IS DISTINCT FROM")
+            cached = (
+                f"WITH w AS (INSERT INTO {spec.table} ({', '.join(spec.columns)}) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} "
+                f"WHERE {when} RETURNING 1) SELECT count(*) FROM w"
+            )
+            self._sql[key] = cached
+        return cached
+
     async def upsert(self, spec: UpsertSpec, rows: Sequence[tuple[Any, ...]], sink: Sink) -> None:
         if not rows:
             return
         await self.settle()
-        await self._ensure_stage(spec)
         rows = dedupe(spec, list(rows))
+        if len(rows) <= SMALL_BATCH:
+            # A push or a sync of a few days: a staging table (created, truncated and
+            # dropped in the transaction, each a catalogue change) would cost more than
+            # the rows themselves. One statement, one round trip.
+            flat = [v for row in rows for v in row]
+            sink(int(await self.raw.fetchval(self.values_sql(spec, len(rows)), *flat) or 0))
+            return
+        await self._ensure_stage(spec)
         stage = self._stage(spec)
         await self.raw.copy_records_to_table(stage, records=rows, columns=list(spec.columns))
         self._pending = (asyncio.ensure_future(self._apply(spec, stage)), sink)
