@@ -466,7 +466,11 @@ def up(
     signal.signal(signal.SIGTERM, stop)
     try:
         for svc in ("ingest", "benchmark", "planner", "web"):
-            procs[svc] = subprocess.Popen(_serve_command(svc, ports[svc], host), env=env)  # noqa: S603
+            # Their own session: Ctrl-C reaches only this process, which stops them with
+            # SIGTERM (uvicorn's graceful stop, without a KeyboardInterrupt traceback).
+            procs[svc] = subprocess.Popen(  # noqa: S603
+                _serve_command(svc, ports[svc], host), env=env, start_new_session=True
+            )
         _wait_ready({s: f"http://{host}:{p}" for s, p in ports.items()}, procs)
         typer.secho("\nBalise is running:", fg=typer.colors.GREEN, bold=True)
         typer.echo(f"  web        http://{host}:{ports['web']}")
@@ -489,7 +493,7 @@ def up(
         typer.echo("\nStopping…")
         for p in procs.values():
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
         for p in procs.values():
             try:

@@ -154,6 +154,8 @@ def test_up_serves_the_four_services_and_stops_cleanly_on_ctrl_c(env):
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's group
         proc.wait(30)
         assert proc.returncode == 0
+        rest = proc.stdout.read()
+        assert "Stopped." in rest and "Traceback" not in rest, rest[-3000:]
         for port in ports.values():
             with pytest.raises(httpx.ConnectError):
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
