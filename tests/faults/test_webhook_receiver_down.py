@@ -15,13 +15,12 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
 from services.ingest.webhooks.events import SYNC_COMPLETED, SYNC_FAILED, outbox
 from services.ingest.webhooks.models import IngestWebhookDelivery, IngestWebhookSubscription
 from shared.outbox import JITTER, RETRY_SCHEDULE
 from tests.conftest import auth, new_client_id
-from tests.shared.outbox_helpers import FakeClock, dispatcher
+from tests.shared.outbox_helpers import FakeClock, delivery_rows, dispatcher
 from tests.shared.receiver import Receiver
 
 STEP = dt.timedelta(minutes=1)  # the first two hours (retries after 5 s, 5 and 30 min)
@@ -60,19 +59,6 @@ def receiver():
     r = WatchingReceiver().start()
     yield r
     r.stop()
-
-
-async def rows_of(db: Any, cid: int) -> list[IngestWebhookDelivery]:
-    rows = (
-        await db.exec(
-            select(IngestWebhookDelivery)
-            .where(col(IngestWebhookDelivery.client_id) == cid)
-            .order_by(col(IngestWebhookDelivery.id))
-        )
-    ).all()
-    for r in rows:
-        await db.refresh(r)
-    return list(rows)
 
 
 def attempt_times(row: IngestWebhookDelivery) -> list[dt.datetime]:
@@ -122,7 +108,7 @@ async def test_receiver_down_for_a_day(make_backend, db, connection, receiver):
                 emitted_second = True
             clock.advance(step_at(clock.now - start))
 
-        first, second = await rows_of(db, cid)
+        first, second = await delivery_rows(db, cid)
         # The first message: every attempt on the schedule, none early, none missed.
         times = attempt_times(first)
         assert len(times) == outbox.max_attempts == 1 + len(RETRY_SCHEDULE)
@@ -175,5 +161,5 @@ async def test_receiver_down_for_a_day(make_backend, db, connection, receiver):
         assert ids_by_body == {1: {first.msg_id}, 2: {second.msg_id}}
         assert sorted(m.msg_id for m in receiver.received) == sorted([first.msg_id, second.msg_id])
         assert all(m.verified for m in receiver.received)
-        first, second = await rows_of(db, cid)
+        first, second = await delivery_rows(db, cid)
         assert first.status == second.status == "succeeded"

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.ingest.webhooks.models import IngestWebhookDelivery
 from shared.clock import utcnow
 from shared.outbox import Outbox
 from shared.outbox_dispatch import Dispatcher
@@ -41,3 +43,17 @@ def dispatcher(
 ) -> Dispatcher:
     # One connection carries the whole test: deliveries go one at a time.
     return Dispatcher(outbox, tx_sessionmaker(connection), settings, clock=clock, concurrency=1)
+
+
+async def delivery_rows(db: AsyncSession, cid: int) -> list[IngestWebhookDelivery]:
+    """A client's ingest webhook deliveries in creation order, refreshed from the database."""
+    rows = (
+        await db.exec(
+            select(IngestWebhookDelivery)
+            .where(col(IngestWebhookDelivery.client_id) == cid)
+            .order_by(col(IngestWebhookDelivery.id))
+        )
+    ).all()
+    for r in rows:
+        await db.refresh(r)
+    return list(rows)

@@ -18,7 +18,7 @@ from services.ingest.webhooks.models import IngestWebhookDelivery, IngestWebhook
 from shared.crypto import box_for
 from shared.outbox import RETRY_SCHEDULE
 from tests.conftest import auth, new_client_id
-from tests.shared.outbox_helpers import FakeClock, dispatcher
+from tests.shared.outbox_helpers import FakeClock, delivery_rows, dispatcher
 from tests.shared.receiver import Receiver
 
 
@@ -268,15 +268,7 @@ async def test_receiver_down_for_a_day_disables_the_subscription(
         assert s.enabled is False and s.disabled_at is not None
         assert s.disabled_at - start >= dt.timedelta(hours=20)
         assert "failed deliveries" in s.disabled_reason and "connection failed" in s.disabled_reason
-        rows = (
-            await db.exec(
-                select(IngestWebhookDelivery)
-                .where(col(IngestWebhookDelivery.client_id) == cid)
-                .order_by(col(IngestWebhookDelivery.id))
-            )
-        ).all()
-        for r in rows:
-            await db.refresh(r)
+        rows = await delivery_rows(db, cid)
         assert [r.status for r in rows] == ["failed", "failed"]
         assert rows[0].attempts == outbox.max_attempts == 8
         first_id, first_msg = rows[0].id, rows[0].msg_id
