@@ -153,8 +153,13 @@ class XConnector(HttpConnector):
                 detail={k: problem.get(k) for k in ("title", "period", "scope") if k in problem},
             )
         reset = epoch(response.headers.get("x-rate-limit-reset"))
-        if reset is None or reset <= self.now():
-            reset = self.now() + dt.timedelta(minutes=15)  # X's windows are 15 minutes
+        now = self.now()
+        if reset is None:
+            reset = now + dt.timedelta(minutes=15)  # X's windows are 15 minutes
+        elif reset <= now:
+            # The header is whole seconds: a reset already passed by the time the answer
+            # is read means the window has renewed, so call again shortly.
+            reset = now + dt.timedelta(seconds=1)
         raise RateLimited(
             self._message(body),
             provider=self.provider,

@@ -118,6 +118,25 @@ async def test_429_waits_until_the_reset() -> None:
     assert stub.paths().count(TWEETS) == 1, "a 429 is not retried in place"
 
 
+@pytest.mark.parametrize(
+    ("headers", "waits"),
+    [
+        # The whole-second reset header already passed: the window renewed, call again soon.
+        ({**LIMITS["headers_exhausted"], "x-rate-limit-reset": str(int(NOW.timestamp()))}, 1),
+        # No reset header at all: X's window is 15 minutes.
+        ({}, 15 * 60),
+    ],
+    ids=["reset-passed", "no-reset-header"],
+)
+async def test_429_without_a_future_reset(headers: dict, waits: int) -> None:
+    stub = Stub().on("GET", "/2/users/me", Reply(200, fixture("x/user_me.json")))
+    stub.on("GET", TWEETS, Reply(429, LIMITS["too_many_requests"], headers))
+    x = connector(stub)
+    with pytest.raises(RateLimited) as caught:
+        await collect(x.posts(CREDS, MARCH))
+    assert caught.value.retry_at == NOW + dt.timedelta(seconds=waits)
+
+
 async def test_usage_cap_stops_and_says_when_it_resumes() -> None:
     stub = Stub().on("GET", "/2/users/me", Reply(429, LIMITS["usage_capped_monthly"]))
     x = connector(stub)
