@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/balise_test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run install test test-sqlite test-postgres lint typecheck fmt migrate bench system-deps lock audit clean schema
+.PHONY: run install test test-sqlite test-postgres lint typecheck fmt migrate bench bench-deps system-deps lock audit clean schema
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,8 +71,17 @@ audit: $(STAMP)
 	$(BIN)/python .ci/audit.py --strict
 
 ## Benchmarks: each prints `BENCH <name> value=… baseline=… ratio=… target=…`.
-bench: $(STAMP)
+bench: $(STAMP) system-deps bench-deps
 	$(BIN)/python -m bench
+
+## wrk, the load generator of the HTTP benchmarks, from Debian's packages.
+bench-deps:
+	@command -v wrk >/dev/null || { \
+	   echo "Installing from Debian's packages: wrk"; \
+	   SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	   $$SUDO apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	@command -v wrk
 
 ## Regenerate the initial migration from the models. Only while no database has been
 ## deployed from this history; afterwards add revisions with `alembic revision --autogenerate`.
