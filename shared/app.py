@@ -101,6 +101,7 @@ def create_service_app(
         eng = engine or db.engine_from_settings(settings)
         app.state.engine = eng
         app.state.sessionmaker = db.create_sessionmaker(eng)
+        app.state.read_sessionmaker = db.create_read_sessionmaker(eng)
         if settings.check_schema_on_start:
             try:
                 await db.check_schema(eng)

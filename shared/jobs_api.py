@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.auth import PrincipalDep, Role, WriterDep
-from shared.db import SessionDep
+from shared.auth import Principal, PrincipalDep, Role, WriterDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.errors import Conflict, NotFound
 from shared.jobs import JobBase, JobPublic, JobStatus, after_commit, public
 from shared.schemas.common import Page
@@ -17,7 +18,7 @@ from shared.schemas.common import Page
 def jobs_router(job_model: type[JobBase]) -> APIRouter:
     router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-    async def job_or_404(session: SessionDep, principal: PrincipalDep, job_id: str) -> JobBase:
+    async def job_or_404(session: AsyncSession, principal: Principal, job_id: str) -> JobBase:
         job = await session.get(job_model, job_id)
         if job is None:
             raise NotFound(f"No job {job_id}")
@@ -29,12 +30,12 @@ def jobs_router(job_model: type[JobBase]) -> APIRouter:
         return job
 
     @router.get("/{job_id}", response_model=JobPublic, summary="A job's status and progress")
-    async def get_job(job_id: str, session: SessionDep, principal: PrincipalDep) -> JobPublic:
+    async def get_job(job_id: str, session: ReadSessionDep, principal: PrincipalDep) -> JobPublic:
         return public(await job_or_404(session, principal, job_id))
 
     @router.get("", response_model=Page[JobPublic], summary="Recent jobs of a client")
     async def list_jobs(
-        session: SessionDep,
+        session: ReadSessionDep,
         principal: PrincipalDep,
         client_id: int,
         status: Annotated[JobStatus | None, Query()] = None,

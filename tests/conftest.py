@@ -277,6 +277,43 @@ def bind_session(app: Any, session: AsyncSession) -> None:
             await run_after_commit(session)
 
     app.dependency_overrides[get_session] = _override
+    share_reads(app, session)
+
+
+class _SharedRead:
+    """The test's session lent as a request's read-only session: closing it is the
+    test's business, and the test's own pending changes are not the request's."""
+
+    new: frozenset[Any] = frozenset()
+    dirty: frozenset[Any] = frozenset()
+    deleted: frozenset[Any] = frozenset()
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def close(self) -> None:
+        pass
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pass
+
+
+def share_reads(app: Any, session: AsyncSession) -> None:
+    """Make the app's read-only sessions (``ReadSessionDep``, the web viewer's) read
+    through the test's session, so they see its uncommitted rows."""
+    from shared.db import get_read_session
+
+    async def _read() -> AsyncIterator[Any]:
+        yield _SharedRead(session)
+
+    app.dependency_overrides[get_read_session] = _read
+    app.state.read_sessionmaker = lambda: _SharedRead(session)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from services.web.config import WebSettings
 from services.web.i18n import LOCALES, Translator, negotiate
 from services.web.models import Client, User
 from shared.auth import Role, Scope, mint_service_token
-from shared.db import SessionDep
+from shared.db import read_session
 from shared.errors import DomainError, Forbidden
 
 _MINTED: dict[tuple[object, ...], tuple[float, str]] = {}
@@ -82,21 +82,24 @@ async def get_settings(request: Request) -> WebSettings:
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 
 
-async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) -> Viewer | None:
+async def get_viewer(request: Request, settings: SettingsDep) -> Viewer | None:
     viewer: Viewer | None = None
     cookie = request.cookies.get(security.SESSION_COOKIE)
     if cookie:
         sid = request.app.state.signer.loads(cookie)
         if sid:
-            loaded = await security.load_session(
-                db, sid, idle_minutes=settings.session_idle_minutes
-            )
+            # A read-only session of its own, closed before the page goes on: the page
+            # then waits on the backends without holding a pooled connection (with one
+            # held, 20 pages in flight exhausted the pool and the rest failed).
+            maker = request.app.state.sessionmaker
+            async with read_session(request.app.state.read_sessionmaker) as db:
+                loaded = await security.load_session(
+                    db, maker, sid, idle_minutes=settings.session_idle_minutes
+                )
             if loaded:
                 row, user, visible = loaded
                 if security.touch_due(row):
-                    await security.touch(request.app.state.sessionmaker, row.id_hash)
-                # Detached copies: an error page rendered after the transaction rolled
-                # back must still be able to read them.
+                    await security.touch(maker, row.id_hash)
                 clients = [Client(**c.model_dump()) for c in visible]
                 viewer = Viewer(
                     user=User(**user.model_dump()),
@@ -105,13 +108,6 @@ async def get_viewer(request: Request, db: SessionDep, settings: SettingsDep) ->
                     clients=clients,
                     secret=request.app.state.secret,
                 )
-        # End the viewer's read-only transaction now rather than when the request ends:
-        # a page then waits on the backends without holding a pooled connection (with
-        # it held, 20 pages in flight exhausted the pool and the rest waited, then
-        # failed). An exception to "only the session dependency commits", for reads
-        # only: anything pending is left to the dependency.
-        if not (db.new or db.dirty or db.deleted or db.info.get("after_commit")):
-            await db.commit()
     locale = (
         (viewer.user.locale if viewer else None)
         or request.cookies.get(security.LOCALE_COOKIE)

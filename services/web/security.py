@@ -95,12 +95,13 @@ async def open_session(
 
 
 async def load_session(
-    db: AsyncSession, sid: str, *, idle_minutes: int
+    db: AsyncSession, maker: Any, sid: str, *, idle_minutes: int
 ) -> tuple[Session, User, list[Client]] | None:
     """The live session ``sid``, its active user and the clients that user may see (by
     name; every client for an admin, the assigned ones otherwise, never an archived one).
 
-    One round trip: this runs before every page."""
+    One round trip on ``db`` (a read-only session: this runs before every page); an
+    expired session is deleted through ``maker``'s own short transaction."""
     visible = and_(
         col(Client.archived) == False,  # noqa: E712
         or_(
@@ -126,8 +127,7 @@ async def load_session(
     clients = [c for _, _, c in rows if c is not None]
     now = utcnow()
     if row.expires_at <= now or row.last_seen_at < now - dt.timedelta(minutes=idle_minutes):
-        await db.delete(row)
-        await db.flush()
+        await forget(maker, row.id_hash)
         return None
     if not user.active:
         return None
@@ -150,6 +150,13 @@ async def touch(maker: Any, id_hash: str) -> None:
         await s.exec(
             update(Session).where(col(Session.id_hash) == id_hash).values(last_seen_at=utcnow())
         )
+        await s.commit()
+
+
+async def forget(maker: Any, id_hash: str) -> None:
+    """Delete an expired session in its own short transaction (it was read outside one)."""
+    async with maker() as s:
+        await s.exec(delete(Session).where(col(Session.id_hash) == id_hash))
         await s.commit()
 
 

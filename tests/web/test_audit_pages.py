@@ -16,7 +16,7 @@ from services.web import service as web_service
 from services.web.app import create_app as create_web
 from services.web.config import WebSettings
 from services.web.security import open_session
-from tests.conftest import bind_session, build_app, running, settings_for
+from tests.conftest import bind_session, build_app, running, settings_for, share_reads
 from tests.ingest.test_audit import seed_client
 
 
@@ -32,6 +32,7 @@ def bind_web_session(app, session):
         await session.flush()
 
     app.dependency_overrides[get_session] = _override
+    share_reads(app, session)
 
 
 @contextlib.asynccontextmanager
