@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ingest.accounts.router import router as accounts_router
+from services.ingest.audit.cache import AuditCache
 from services.ingest.audit.report import router as audit_report_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.config import IngestSettings
@@ -26,7 +27,7 @@ def create_app(
     settings: IngestSettings | None = None, engine: AsyncEngine | None = None
 ) -> FastAPI:
     settings = settings or IngestSettings()
-    return create_service_app(
+    app = create_service_app(
         service="ingest",
         settings=settings,
         title="Balise ingest API",
@@ -47,3 +48,5 @@ def create_app(
         introspect_url=settings.web_url,
         engine=engine,
     )
+    app.state.audit_cache = AuditCache(settings.audit_cache_mb * 1024 * 1024)
+    return app

@@ -21,6 +21,12 @@ class IngestSettings(ConnectionSettings):
         10.0,
         description="How long an API token's introspection answer is cached (revocation lag).",
     )
+    audit_cache_mb: int = Field(
+        64,
+        ge=0,
+        description="Memory (MB) each ingest process keeps computed audits in, served again "
+        "while the client's data is unchanged; 0 computes every audit afresh.",
+    )
 
     # -- Connectors: each provider's base URL and API version (a proxy or a sandbox can
     # stand in for the public endpoint). Defaults: the public endpoints and the versions

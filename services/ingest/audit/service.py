@@ -17,10 +17,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.audit import findings as F
+from services.ingest.audit.cache import AuditCache, accounts_fingerprint
 from services.ingest.audit.website import website_audit
 from services.ingest.stats import repository as stats_repo
 from services.ingest.stats import service as stats_service
 from services.ingest.stats.repository import PostFact
+from services.ingest.store.loader import client_revision
 from services.ingest.store.models import Account
 from shared.clock import utcnow
 from shared.errors import Invalid
@@ -110,9 +112,12 @@ async def build_report(
     end: dt.date | None = None,
     compare: str = "previous",
     min_sample: int = 10,
+    accounts: list[Account] | None = None,
 ) -> AuditReport:
+    """The audit of ``client_id``; ``accounts`` are its accounts when already read."""
     start, end, prev_start, prev_end = periods(start, end, compare)
-    accounts = await client_accounts(session, client_id)
+    if accounts is None:
+        accounts = await client_accounts(session, client_id)
     social = [a for a in accounts if a.network in {n.value for n in SOCIAL_NETWORKS}]
     web = [a for a in accounts if a.network in {n.value for n in WEB_ANALYTICS}]
 
@@ -357,3 +362,35 @@ def _networks(
             )
         )
     return out
+
+
+async def report_json(
+    session: AsyncSession,
+    cache: AuditCache,
+    client_id: int,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    compare: str = "previous",
+    min_sample: int = 10,
+) -> tuple[bytes, bool]:
+    """The audit as JSON, from ``cache`` while the client's data is unchanged (see
+    :mod:`services.ingest.audit.cache`); the flag says whether it was computed now."""
+    revision = await client_revision(session, client_id)  # before any data is read
+    accounts = await client_accounts(session, client_id)
+    key = (
+        client_id,
+        *periods(start, end, compare),
+        compare,
+        min_sample,
+        revision,
+        accounts_fingerprint(accounts),
+    )
+    body = cache.get(key)
+    if body is not None:
+        return body, False
+    report = await build_report(
+        session, client_id, start, end, compare, min_sample, accounts=accounts
+    )
+    body = report.model_dump_json().encode()
+    cache.put(key, body)
+    return body, True

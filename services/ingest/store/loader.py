@@ -49,12 +49,18 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.ingest.store import bulk
-from services.ingest.store.models import Account, ChannelTotal, Post, SourceRecord
+from services.ingest.store.models import (
+    Account,
+    ChannelTotal,
+    ClientRevision,
+    Post,
+    SourceRecord,
+)
 from shared.clock import utcnow
 from shared.metrics_catalogue import CATALOGUE
 from shared.schemas.ingest import (
@@ -225,12 +231,33 @@ async def load(
             else:
                 await loader.add_all(records)
             await loader.flush_all()
+            if client_id is not None:
+                await bump_revision(conn, client_id)
         except BaseException:
             # A batch may still be in flight on the server: wait for it, so that the
             # connection is free for the savepoint's rollback.
             await writer.abort()
             raise
     return loader.counts
+
+
+_BUMP = text(
+    "INSERT INTO ingest_client_revision (client_id, revision, changed_at) "
+    "VALUES (:client_id, 1, :now) "
+    "ON CONFLICT (client_id) DO UPDATE SET "
+    "revision = ingest_client_revision.revision + 1, changed_at = excluded.changed_at"
+).bindparams(bindparam("now", type_=ClientRevision.__table__.c.changed_at.type))  # type: ignore[attr-defined]
+
+
+async def bump_revision(conn: AsyncConnection, client_id: int) -> None:
+    """Raise the client's revision in the load's own transaction (see ClientRevision)."""
+    await conn.execute(_BUMP, {"client_id": client_id, "now": utcnow()})
+
+
+async def client_revision(db: AsyncSession, client_id: int) -> int:
+    """The client's revision; 0 before its first load."""
+    row = await db.get(ClientRevision, client_id)
+    return int(row.revision) if row is not None else 0
 
 
 class _Loader:

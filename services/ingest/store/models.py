@@ -215,3 +215,14 @@ class ChannelTotal(SQLModel, table=True):
     value: float
     source_id: int | None = Field(default=None, foreign_key="ingest_source.id")
     source_row: int | None = None
+
+
+class ClientRevision(SQLModel, table=True):
+    """A counter per client, raised in the same transaction as every load of its numbers
+    (imports, syncs, pushes): what was computed from a client's data at revision N (an
+    audit) is still right while the revision is N."""
+
+    __tablename__ = "ingest_client_revision"
+    client_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = Field(default=0, sa_type=BigInteger)
+    changed_at: dt.datetime = Field(default_factory=utcnow)
