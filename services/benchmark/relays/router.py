@@ -28,7 +28,7 @@ from services.benchmark.relays.schemas import (
     SortKey,
 )
 from shared.auth import Principal, PrincipalDep, WriterDep
-from shared.db import SessionDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.errors import Invalid, PayloadTooLarge
 from shared.schemas.benchmark import CoCreatorCandidate
 from shared.schemas.common import decode_cursor, encode_cursor
@@ -46,7 +46,7 @@ def _client(principal: Principal, client_id: int | None) -> int | None:
 
 @router.get("/relays", response_model=RelaysPage, summary="Search the relay directory")
 async def search(
-    session: SessionDep,
+    session: ReadSessionDep,
     staff: StaffDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     topic: Multi = None,

@@ -65,19 +65,21 @@ async def publics(
 ) -> list[RelayPublic]:
     ids = [r.relay.id for r in rows if r.relay.id is not None]
     topics = await repo.topics_of(session, ids)
-    accounts = await repo.accounts_of(session, ids)
+    networks = await repo.networks_of(session, ids)
     short = await repo.shortlisted(session, client_id, ids) if client_id is not None else set()
     out = []
     for r in rows:
         rid = r.relay.id or 0
-        out.append(_public(r, topics.get(rid, []), accounts.get(rid, []), client_id, rid in short))
+        out.append(
+            _public(r, topics.get(rid, []), networks.get(rid, set()), client_id, rid in short)
+        )
     return out
 
 
 def _public(
     r: repo.Row,
     topics: list[str],
-    accounts: list[RelayAccount],
+    networks: set[str],
     client_id: int | None,
     shortlisted: bool,
 ) -> RelayPublic:
@@ -94,7 +96,7 @@ def _public(
         region=relay.region,
         status=relay.status,
         topics=topics,
-        networks=sorted({Network(a.network) for a in accounts}, key=lambda n: n.value),
+        networks=sorted((Network(n) for n in networks), key=lambda n: n.value),
         followers=relay.followers,
         tier=relay.tier,
         composite=composite,
