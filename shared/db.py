@@ -75,10 +75,16 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     autocommit), so a read costs one round trip instead of BEGIN, query and COMMIT.
 
     PostgreSQL's READ COMMITTED gives each statement its own snapshot inside a
-    transaction too, so its readers see exactly what they saw before. On SQLite two
-    statements of one request may see two states (a write committed between them).
-    The connection goes back to the pool in its usual transactional mode.
+    transaction too, so its readers see exactly what they saw before. The connection goes
+    back to the pool in its usual transactional mode.
     """
+    if engine.dialect.name == "sqlite":
+        # pysqlite opens no transaction for a SELECT, so reads cost no BEGIN there; and
+        # switching an aiosqlite connection to autocommit and back is two more hops to
+        # its thread per request.
+        return async_sessionmaker(
+            engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
+        )
     return async_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"),
         class_=AsyncSession,
