@@ -124,6 +124,16 @@ def _is_connection_error(exc: BaseException) -> bool:
     return bool(isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
+def _unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 a failure to reach the database answers (None for any other error)."""
+    if not _is_connection_error(exc):
+        return None
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return ServiceUnavailable(
+        "The database is unreachable; try again shortly.", headers={"Retry-After": "5"}
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: commits on success, rolls back on error."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -133,12 +143,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
     except BaseException as exc:
         await session.rollback()
-        if _is_connection_error(exc):
-            log.warning("database unavailable: %s", type(exc).__name__)
-            raise ServiceUnavailable(
-                "The database is unreachable; try again shortly.",
-                headers={"Retry-After": "5"},
-            ) from exc
+        unavailable = _unavailable(exc)
+        if unavailable is not None:
+            raise unavailable from exc
         raise
     else:
         # Jobs and webhook deliveries are submitted only once their rows are committed.
@@ -164,12 +171,9 @@ async def read_session(
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a read-only session was given changes to write")
     except BaseException as exc:
-        if _is_connection_error(exc):
-            log.warning("database unavailable: %s", type(exc).__name__)
-            raise ServiceUnavailable(
-                "The database is unreachable; try again shortly.",
-                headers={"Retry-After": "5"},
-            ) from exc
+        unavailable = _unavailable(exc)
+        if unavailable is not None:
+            raise unavailable from exc
         raise
     finally:
         await session.close()
