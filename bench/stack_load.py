@@ -288,6 +288,24 @@ def _sign_in(web: str) -> str:
         return f"balise_session={session}"
 
 
+def _stack_env(var_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "BALISE_SECRET_KEY": SECRET,
+        "BALISE_VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+        "LOG_JSON": "true",
+    }
+
+
+def _api_token(env: dict[str, str], name: str) -> str:
+    """A write API token of the demo strategist for the demo client, valid a day."""
+    args = ["token", "create", "--user", STRATEGIST[0], "--name", name, "--client", SLUG]
+    return _balise(env, *args, "--scope", "write", "--days", "1").strip()
+
+
 def _client_id(env: dict[str, str]) -> int:
     clients = json.loads(_balise(env, "client", "list", "--json"))
     return int(next(c["id"] for c in clients if c["slug"] == SLUG))
@@ -338,33 +356,11 @@ def run() -> list[Figure]:
         return _missing_wrk()
     tmp_dir = tempfile.TemporaryDirectory()
     tmp = Path(tmp_dir.name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "BALISE_SECRET_KEY": SECRET,
-        "BALISE_VAR_DIR": str(tmp),
-        "LOG_LEVEL": "WARNING",
-        "LOG_JSON": "true",
-    }
+    env = _stack_env(tmp)
     try:
         loaded = _prepare_database(env)
         cid = _client_id(env)
-        token = _balise(
-            env,
-            "token",
-            "create",
-            "--user",
-            STRATEGIST[0],
-            "--name",
-            "bench",
-            "--client",
-            SLUG,
-            "--scope",
-            "write",
-            "--days",
-            "1",
-        ).strip()
+        token = _api_token(env, "bench")
         with _stack(env) as urls, contextlib.ExitStack() as bare:
             bare_backends = [bare.enter_context(serve("bench.bare:create_app")) for _ in range(3)]
             api = {"Authorization": f"Bearer {token}"}
@@ -493,31 +489,10 @@ def _figures(pairs: list[Pair]) -> list[Figure]:
 def _hold() -> None:
     """``python -m bench.stack_load``: start the stack and keep it up (for profiling)."""
     tmp = Path(tempfile.mkdtemp())
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "BALISE_SECRET_KEY": SECRET,
-        "BALISE_VAR_DIR": str(tmp),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = _stack_env(tmp)
     _prepare_database(env)
     cid = _client_id(env)
-    token = _balise(
-        env,
-        "token",
-        "create",
-        "--user",
-        STRATEGIST[0],
-        "--name",
-        "hold",
-        "--client",
-        SLUG,
-        "--scope",
-        "write",
-        "--days",
-        "1",
-    ).strip()
+    token = _api_token(env, "hold")
     with _stack(env) as urls:
         print(
             json.dumps({**urls, "client_id": cid, "token": token, "cookie": _sign_in(urls["web"])}),
