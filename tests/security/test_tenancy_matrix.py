@@ -33,6 +33,7 @@ from shared.auth import ApiTokenCache
 from tests.conftest import build_app, running, token_for
 from tests.contract.resources import BODIES, FACTORIES
 from tests.contract.test_tenancy import AGENCY_PREFIXES, EXEMPT, example
+from tests.web.conftest import web_introspector
 
 SERVICES = ("ingest", "benchmark", "planner")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -152,34 +153,10 @@ async def apps(migrated: str, var_dir: Path, engine: AsyncEngine) -> AsyncIterat
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
             )
         for name in SERVICES:
-            all_apps[name].state.api_tokens = ApiTokenCache(_introspector(clients["web"]), ttl=0)
+            all_apps[name].state.api_tokens = ApiTokenCache(
+                web_introspector(all_apps["web"]), ttl=0
+            )
         yield Apps(all_apps, clients)
-
-
-def _introspector(web: httpx.AsyncClient) -> Any:
-    from shared.auth import Role, mint_service_token
-    from tests.conftest import TEST_SECRET
-
-    async def introspect(token: str) -> dict[str, Any] | None:
-        own = mint_service_token(
-            TEST_SECRET,
-            subject="ingest",
-            kind="service",
-            role=Role.service,
-            client_ids=[],
-            audience=["web"],
-            ttl=60,
-        )
-        r = await web.post(
-            "/internal/v1/introspect",
-            json={"token": token},
-            headers={"Authorization": f"Bearer {own}"},
-        )
-        r.raise_for_status()
-        answer: dict[str, Any] = r.json()
-        return answer
-
-    return introspect
 
 
 async def _web_client(db: Any) -> int:
