@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +29,13 @@ log = logging.getLogger("balise.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def _json_serializer(value: Any) -> str:
+    """JSON columns serialise with ``json.dumps``; a ``bytes`` value (which ``json.dumps``
+    refuses) is JSON text already serialised, e.g. by orjson straight from NumPy arrays,
+    and is stored as it is."""
+    return value.decode() if isinstance(value, bytes) else json.dumps(value)
+
+
 def create_engine(
     url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10, max_overflow: int | None = None
 ) -> AsyncEngine:
@@ -37,6 +45,7 @@ def create_engine(
         engine = create_async_engine(
             url,
             connect_args={"timeout": busy_timeout_ms / 1000},
+            json_serializer=_json_serializer,
             # Sessions always end their transaction (commit, or rollback on close): the
             # pool's own reset would be one more round trip per request.
             pool_reset_on_return=None,
@@ -63,6 +72,7 @@ def create_engine(
         # ones reconnect by themselves.
         # Fail fast when PostgreSQL is unreachable so requests answer 503 quickly.
         connect_args={"timeout": 5, "command_timeout": 60},
+        json_serializer=_json_serializer,
     )
 
 

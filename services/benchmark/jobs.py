@@ -7,6 +7,7 @@ The job context carries an ingest client (``ctx["ingest"]``) built at startup.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from services.benchmark.config import BenchmarkSettings
@@ -16,10 +17,13 @@ from shared.jobs import JobRegistry, arq_worker_settings
 
 async def _startup(ctx: dict[str, Any]) -> None:
     from services.benchmark.clients.ingest import IngestClient
+    from services.benchmark.scoring import kernels
 
     settings: BenchmarkSettings = ctx["settings"]
     if "ingest" not in ctx:
         ctx["ingest"] = IngestClient(settings.ingest_url, timeout=settings.ingest_timeout)
+    # Compile the scoring kernels (or load them from the disk cache) before the first run.
+    await asyncio.to_thread(kernels.warm_up)
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:

@@ -1,10 +1,11 @@
-"""The scoring engine: from ingest's columns to each relay's score components, in NumPy.
+"""The scoring engine: from ingest's columns to each relay's score components.
 
 The data path is built for the directory's scale (100,000 relays, 5,000,000 posts): ingest
-streams posts and daily metrics as columns (:mod:`shared.schemas.ingest_columns`), the
-engine reduces them per account with sorts and ``bincount`` (no Python loop over posts),
-then combines accounts into relays. Explanations (:mod:`.explain`) are built afterwards
-from the same arrays, so every figure shown is a figure computed here.
+streams posts and daily metrics as columns (:mod:`shared.schemas.ingest_columns`),
+compiled kernels (:mod:`.kernels`) reduce each account's run of rows in one pass, and
+NumPy combines accounts into relays (no Python loop over posts or accounts). Explanations
+(:mod:`.explain`) are built afterwards from the same arrays, so every figure shown is a
+figure computed here.
 
 Definitions (each component is 0–100; NaN means "not scored" and is never read as 0):
 
@@ -28,12 +29,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
+from types import TracebackType
 
 import numpy as np
 
 from services.benchmark import reference
+from services.benchmark.scoring import kernels as K
 from services.benchmark.stats import (
     FloatArray,
     IntArray,
@@ -96,14 +102,25 @@ class AccountTable:
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
             return cls(empty, empty.copy(), empty.copy(), n_relays)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        relay = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        net = np.fromiter((NETWORKS.index(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+        code = {name: i for i, name in enumerate(NETWORKS)}
+        n = len(rows)
+        return cls.from_arrays(
+            np.fromiter(map(itemgetter(0), rows), dtype=np.int64, count=n),
+            np.fromiter(map(itemgetter(1), rows), dtype=np.int64, count=n),
+            np.fromiter((code[r[2]] for r in rows), dtype=np.int64, count=n),
+            n_relays,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls, ids: IntArray, relay: IntArray, network: IntArray, n_relays: int
+    ) -> AccountTable:
+        """Ingest account ids, relay indexes and network indexes (in NETWORKS), any order."""
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
         if ids.shape[0] > 1 and np.any(ids[1:] == ids[:-1]):
             raise ValueError("an ingest account belongs to two relays")
-        return cls(ids, relay[order], net[order], n_relays)
+        return cls(ids, relay[order], network[order], n_relays)
 
     @property
     def n(self) -> int:
@@ -211,40 +228,30 @@ class AccountFacts:
 def reduce_posts(
     accounts: AccountTable, posts: PostColumns, facts: AccountFacts, as_of: int
 ) -> None:
-    """Posts of the window ``(as_of − 365 days, as_of]`` → counts, recency, rates."""
-    n = accounts.n
-    idx, valid = _locate(accounts.account_id, posts.account_id)
-    ts = posts.published_at
-    valid &= (ts > as_of - WINDOW_DAYS * DAY) & (ts <= as_of)
-    if bool(valid.all()):  # the usual case: ingest sent exactly what was asked
-        i, t, eng, fol = idx, ts, posts.engagements, posts.followers_at_post
-    else:
-        i, t = idx[valid], ts[valid]
-        eng, fol = posts.engagements[valid], posts.followers_at_post[valid]
-    counts = np.bincount(i, minlength=n)
-    facts.has_posts |= counts > 0
-    facts.posts_window[:] = counts
-    facts.posts_recent[:] = np.bincount(i[t > as_of - ACTIVITY_DAYS * DAY], minlength=n)
-    last = np.full(n, -np.inf)
-    np.maximum.at(last, i, t.astype(np.float64))
-    facts.last_post[:] = np.where(np.isfinite(last), last, np.nan)
+    """Posts of the window ``(as_of − 365 days, as_of]`` → counts, recency, rates.
 
-    with np.errstate(all="ignore"):  # results are masked below
-        # Followers are a count: under one follower there is no rate to speak of.
-        er = np.where((fol >= 1) & ~np.isnan(eng), eng / fol, np.nan)
-    facts.er_median[:] = segment_medians(er, i, n)
-    ok = ~np.isnan(er)
-    if not bool(ok.all()):
-        i, er = i[ok], er[ok]
-    c = np.bincount(i, minlength=n)
-    s1 = np.bincount(i, weights=er, minlength=n)
-    s2 = np.bincount(i, weights=er * er, minlength=n)
-    facts.er_posts[:] = c
-    with np.errstate(all="ignore"):  # results are masked below
-        mean = s1 / c
-        var = np.maximum(s2 / c - mean**2, 0.0)
-        cv = np.sqrt(var) / mean
-    facts.er_cv[:] = np.where((c >= ER_UNIFORM_MIN_POSTS) & (mean > 0), cv, np.nan)
+    Every account of ``accounts`` gets its figures; one without posts keeps "no data".
+    """
+    facts.posts_window[:] = 0
+    facts.posts_recent[:] = 0
+    facts.er_posts[:] = 0
+    for name in ("last_post", "er_median", "er_cv"):
+        getattr(facts, name)[:] = np.nan
+    cols = [posts.account_id, posts.published_at, posts.engagements, posts.followers_at_post]
+    out = (
+        facts.posts_window,
+        facts.posts_recent,
+        facts.last_post,
+        facts.er_median,
+        facts.er_posts,
+        facts.er_cv,
+        facts.has_posts,
+    )
+    bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
+    if not K.posts(accounts.account_id, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out):
+        order = np.argsort(posts.account_id, kind="stable")
+        cols = [c[order] for c in cols]
+        K.posts(accounts.account_id, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out)
 
 
 def _daily_rows(
@@ -281,28 +288,16 @@ def reduce_latest(accounts: AccountTable, daily: DailyColumns) -> FloatArray:
 
 def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
     """Latest followers and follower-growth spikes from the daily ``followers`` series."""
-    n = accounts.n
-    i, day, val = _daily_rows(accounts, daily)
-    facts.followers[:] = _latest(n, i, val)
-    if i.shape[0] < 2:
-        return
-    pair = (i[1:] == i[:-1]) & (day[1:] - day[:-1] == 1)
-    gain = val[1:] - val[:-1]
-    owner = i[1:]
-    # Weights instead of boolean selections: no copies of the (large) series.
-    pairs = np.bincount(owner, weights=pair, minlength=n).astype(np.int64)
-    abs_sum = np.bincount(owner, weights=np.where(pair, np.abs(gain), 0.0), minlength=n)
-    with np.errstate(all="ignore"):  # results are masked below
-        mean_abs = abs_sum / pairs
-        spike = pair & (gain >= SPIKE_MIN_GAIN) & (gain > SPIKE_MIN_SHARE * val[:-1])
-    cand = np.flatnonzero(spike)  # few rows: test the account's mean only there
-    cand = cand[gain[cand] > SPIKE_MEAN_FACTOR * mean_abs[owner[cand]]]
-    assessed = pairs >= SPIKE_MIN_DAYS
-    counts = np.bincount(owner[cand], minlength=n)
-    facts.spikes[:] = np.where(assessed, counts, -1)
-    biggest = np.full(n, -np.inf)
-    np.maximum.at(biggest, owner[cand], gain[cand])
-    facts.max_spike_gain[:] = np.where(np.isfinite(biggest) & assessed, biggest, np.nan)
+    facts.followers[:] = np.nan
+    facts.spikes[:] = -1
+    facts.max_spike_gain[:] = np.nan
+    cols = [daily.account_id, daily.day, daily.value]
+    rules = (SPIKE_MIN_DAYS, SPIKE_MIN_GAIN, SPIKE_MIN_SHARE, SPIKE_MEAN_FACTOR)
+    out = (facts.followers, facts.spikes, facts.max_spike_gain)
+    if not K.followers(accounts.account_id, *cols, *rules, *out):
+        order = np.lexsort((daily.day, daily.account_id))
+        cols = [c[order] for c in cols]
+        K.followers(accounts.account_id, *cols, *rules, *out)
 
 
 def _parts(accounts: AccountTable, ids: IntArray, workers: int) -> list[tuple[slice, slice]]:
@@ -342,8 +337,8 @@ def reduce_all(
 ) -> None:
     """:func:`reduce_posts` and :func:`reduce_followers` over account ranges in threads.
 
-    NumPy releases the GIL in its sorts and arithmetic, so ranges of accounts (rows come
-    grouped by account) are reduced side by side, one per core.
+    The compiled kernels (:mod:`.kernels`) release the GIL, so ranges of accounts (rows
+    come grouped by account) are reduced side by side, one per core.
     """
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
@@ -367,13 +362,170 @@ def reduce_all(
         sub_acc, sub_facts = _sub(accounts, facts, a)
         sub_daily = DailyColumns(followers.account_id[r], followers.day[r], followers.value[r])
         jobs.append(partial(reduce_followers, sub_acc, sub_daily, sub_facts))
-    if len(jobs) <= 2:
+    if workers < 2 or len(jobs) < 2:
         for job in jobs:
             job()
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for f in [pool.submit(job) for job in jobs]:
             f.result()
+
+
+class _Runs:
+    """Cuts a stream of column chunks, rows grouped by account, into pieces that each hold
+    whole runs of accounts: a chunk's trailing run waits (copied, it is small) for the
+    rest of its rows in the next chunk. The other rows stay views on the chunk."""
+
+    def __init__(self, names: Sequence[str], what: str) -> None:
+        self.names = tuple(names)
+        self.what = what
+        self.carry: dict[str, np.ndarray] | None = None
+        self.last: int | None = None  # the account id ending the last piece
+
+    def _piece(self, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        acc = cols["account_id"]
+        if self.last is not None and int(acc[0]) <= self.last:
+            raise ValueError(
+                f"ingest's {self.what} are not ordered by account: account {int(acc[0])} "
+                f"comes after account {self.last}"
+            )
+        self.last = int(acc[-1])
+        return cols
+
+    def feed(self, chunk: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+        acc = chunk["account_id"]
+        n = int(acc.shape[0])
+        if n == 0:
+            return []
+        out: list[dict[str, np.ndarray]] = []
+        start = 0
+        if self.carry is not None:
+            carry = self.carry
+            a = carry["account_id"][0]
+            lead = int(np.searchsorted(acc, a, "right")) if acc[0] == a else 0
+            if lead >= n:  # the whole chunk continues the waiting run
+                self.carry = {k: np.concatenate((carry[k], chunk[k])) for k in self.names}
+                return []
+            if lead:
+                carry = {k: np.concatenate((carry[k], chunk[k][:lead])) for k in self.names}
+            out.append(self._piece(carry))
+            self.carry = None
+            start = lead
+        tail = max(int(np.searchsorted(acc, acc[-1], "left")), start)
+        if tail > start:
+            out.append(self._piece({k: chunk[k][start:tail] for k in self.names}))
+        self.carry = {k: np.array(chunk[k][tail:]) for k in self.names}
+        return out
+
+    def flush(self) -> list[dict[str, np.ndarray]]:
+        carry, self.carry = self.carry, None
+        return [self._piece(carry)] if carry is not None else []
+
+
+POST_STREAM = ("account_id", "published_at", "engagements", "followers_at_post")
+DAILY_STREAM = ("account_id", "day", "value")
+
+
+class StreamReduction:
+    """Reduces ingest's streams chunk by chunk, as they arrive: posts and daily followers.
+
+    Each chunk is cut into pieces of whole account runs (:class:`_Runs`) and each piece is
+    reduced by the compiled kernels in a worker thread while the caller reads and decodes
+    the next chunk (the kernels release the GIL). No chunk is kept once reduced, so memory
+    stays at a few chunks whatever the directory's size. The streams must keep ingest's
+    order (by account; by day within an account for a daily series): a stream that breaks
+    it raises ``ValueError`` rather than give wrong medians or spikes.
+    """
+
+    MAX_PENDING = 4
+
+    def __init__(self, accounts: AccountTable, facts: AccountFacts, as_of: int) -> None:
+        self.accounts = accounts
+        self.facts = facts
+        self.bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
+        f = facts
+        f.posts_window[:] = 0
+        f.posts_recent[:] = 0
+        f.er_posts[:] = 0
+        f.spikes[:] = -1
+        for name in ("last_post", "er_median", "er_cv", "followers", "max_spike_gain"):
+            getattr(f, name)[:] = np.nan
+        self._posts = _Runs(POST_STREAM, "posts")
+        self._followers = _Runs(DAILY_STREAM, "daily followers")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scoring")
+        self._pending: deque[Future[None]] = deque()
+
+    def __enter__(self) -> StreamReduction:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def posts(self, chunk: Mapping[str, np.ndarray]) -> None:
+        n = len(chunk["account_id"])
+        # A metric ingest did not send is "no data" (NaN), never zero.
+        chunk = {k: chunk[k] if k in chunk else np.full(n, np.nan) for k in POST_STREAM}
+        for piece in self._posts.feed(chunk):
+            self._submit(self._reduce_posts, piece)
+
+    def followers(self, chunk: Mapping[str, np.ndarray]) -> None:
+        for piece in self._followers.feed(chunk):
+            self._submit(self._reduce_followers, piece)
+
+    def finish(self) -> AccountFacts:
+        for piece in self._posts.flush():
+            self._submit(self._reduce_posts, piece)
+        for piece in self._followers.flush():
+            self._submit(self._reduce_followers, piece)
+        while self._pending:
+            self._pending.popleft().result()
+        return self.facts
+
+    def _submit(
+        self, fn: Callable[[dict[str, np.ndarray]], None], piece: dict[str, np.ndarray]
+    ) -> None:
+        while len(self._pending) >= self.MAX_PENDING:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(fn, piece))
+
+    def _reduce_posts(self, p: dict[str, np.ndarray]) -> None:
+        f = self.facts
+        ok = K.posts(
+            self.accounts.account_id,
+            *(p[k] for k in POST_STREAM),
+            *self.bounds,
+            ER_UNIFORM_MIN_POSTS,
+            f.posts_window,
+            f.posts_recent,
+            f.last_post,
+            f.er_median,
+            f.er_posts,
+            f.er_cv,
+            f.has_posts,
+        )
+        if not ok:
+            raise ValueError("ingest's posts are not ordered by account")
+
+    def _reduce_followers(self, p: dict[str, np.ndarray]) -> None:
+        f = self.facts
+        ok = K.followers(
+            self.accounts.account_id,
+            *(p[k] for k in DAILY_STREAM),
+            SPIKE_MIN_DAYS,
+            SPIKE_MIN_GAIN,
+            SPIKE_MIN_SHARE,
+            SPIKE_MEAN_FACTOR,
+            f.followers,
+            f.spikes,
+            f.max_spike_gain,
+        )
+        if not ok:
+            raise ValueError("ingest's daily followers are not ordered by account and day")
 
 
 # --------------------------------------------------------------------------- scoring

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from services.benchmark import reference
 from services.benchmark.scoring import engine as E
@@ -124,24 +125,51 @@ def _rows(columns: list[np.ndarray]) -> list[list[float | None]]:
     return rows
 
 
-def compact_all(s: E.Scores, rows_of: Sequence[Sequence[int]]) -> list[dict[str, Any]]:
-    """The compact explanation of every relay; ``rows_of[r]`` are relay r's account rows."""
-    with gc_paused():
-        accounts = _rows(_account_columns(s))
-        relays = _rows(_relay_columns(s))
-        return [
-            {"v": COMPACT_VERSION, "relay": relays[r], "accounts": [accounts[a] for a in rows]}
-            for r, rows in enumerate(rows_of)
-        ]
+def _json_rows(m: np.ndarray) -> list[bytes]:
+    """Each row of a float matrix as the inside of a JSON list (``1.0,null,…``), NaN as
+    null, serialised by orjson straight from NumPy."""
+    if m.shape[0] == 0:
+        return []
+    text = orjson.dumps(np.ascontiguousarray(m), option=orjson.OPT_SERIALIZE_NUMPY)
+    return text[2:-2].split(b"],[")  # numbers and nulls hold no bracket
 
 
-def rows_by_relay(s: E.Scores) -> list[list[int]]:
-    """Each relay's rows in ``s.accounts``."""
+COMPACT_BLOCK = 4096  # relays serialised at a time: their buffers are reused, not grown
+
+
+def compact_all(s: E.Scores) -> list[bytes]:
+    """The compact explanation of every relay, as the JSON text the run stores.
+
+    The same document as ``{"v": COMPACT_VERSION, "relay": [...], "accounts": [[...],
+    ...]}`` built from Python lists, without building them: orjson writes the numbers
+    straight from the NumPy matrices, a block of relays at a time. Bytes are JSON text
+    to a JSON column (:func:`shared.db.create_engine`).
+    """
+    rel = s.accounts.relay
+    n_relays = s.accounts.n_relays
+    order = np.argsort(rel, kind="stable")  # each relay's accounts, in table order
+    bounds = np.searchsorted(rel[order], np.arange(n_relays + 1))
+    acc_m = np.column_stack([c[order].astype(np.float64) for c in _account_columns(s)])
+    rel_m = np.column_stack([c.astype(np.float64, copy=False) for c in _relay_columns(s)])
+    doc = b'{"v":%d,"relay":[%%b],"accounts":[%%b]}' % COMPACT_VERSION
+    one = doc.replace(b"[%b]}", b"[[%b]]}")
+    out: list[bytes] = []
     with gc_paused():
-        out: list[list[int]] = [[] for _ in range(s.accounts.n_relays)]
-        for row, rel in enumerate(s.accounts.relay.tolist()):
-            out[rel].append(row)
-        return out
+        for r0 in range(0, n_relays, COMPACT_BLOCK):
+            r1 = min(r0 + COMPACT_BLOCK, n_relays)
+            a0, a1 = int(bounds[r0]), int(bounds[r1])
+            relays = _json_rows(rel_m[r0:r1])
+            accounts = _json_rows(acc_m[a0:a1])
+            if a1 - a0 == r1 - r0 and bool(np.all(np.diff(bounds[r0 : r1 + 1]) == 1)):
+                # One account each (the usual directory): one formatting per relay.
+                out.extend(one % pair for pair in zip(relays, accounts, strict=True))
+                continue
+            for row, b0, b1 in zip(
+                relays, bounds[r0:r1].tolist(), bounds[r0 + 1 : r1 + 1].tolist(), strict=True
+            ):
+                group = accounts[b0 - a0 : b1 - a0]
+                out.append(doc % (row, b"],[".join(group).join((b"[", b"]")) if group else b""))
+    return out
 
 
 def _int(x: Any, default: int = 0) -> int:

@@ -20,7 +20,6 @@ from shared.schemas.ingest_columns import DailyColumnsQuery, PostColumnsQuery
 
 TEXTS_PER_ACCOUNT = 20
 IDS_PER_CALL = 50_000
-POST_COLUMNS = ("account_id", "published_at", "engagements", "followers_at_post")
 
 
 @dataclass
@@ -52,39 +51,40 @@ async def _columns(
     # grouping relies on) while each request stays within the contract's bound.
     batches = [ids[i : i + IDS_PER_CALL] for i in range(0, len(ids), IDS_PER_CALL)]
     start = as_of - dt.timedelta(days=E.WINDOW_DAYS - 1)
-    chunks: list[dict[str, np.ndarray]] = []
     texts_by: dict[int, list[str]] = {}
-    for batch in batches:
-        query = PostColumnsQuery(
-            account_ids=batch,
-            start=start,
-            end=as_of,
-            metrics=["engagements", "followers_at_post"],
-            text_last=TEXTS_PER_ACCOUNT if texts else 0,
-            encoding="binary",
-        )
-        async for _, cols in ingest.post_columns(token, query):
-            if "text" in cols:
-                for aid, t in zip(cols["account_id"].tolist(), cols["text"], strict=True):
-                    if t:
-                        texts_by.setdefault(aid, []).append(t)
-            chunks.append({k: cols[k] for k in POST_COLUMNS})
-    posts = E.PostColumns.concat(chunks)
-    del chunks
-    followers: list[dict[str, np.ndarray]] = []
     following: list[dict[str, np.ndarray]] = []
-    for batch in batches:
-        dq = DailyColumnsQuery(
-            account_ids=batch,
-            start=as_of - dt.timedelta(days=E.ACTIVITY_DAYS - 1),
-            end=as_of,
-            metrics=["followers", "following"],
-            encoding="binary",
-        )
-        async for _, cols, extra in ingest.daily_columns(token, dq):
-            (following if extra.get("metric") == "following" else followers).append(cols)
     facts = E.AccountFacts.empty(accounts.n)
-    E.reduce_all(accounts, posts, E.DailyColumns.concat(followers), facts, epoch(as_of))
+    # Chunks are reduced as they arrive, in a worker thread (see E.StreamReduction).
+    with E.StreamReduction(accounts, facts, epoch(as_of)) as reduction:
+        for batch in batches:
+            query = PostColumnsQuery(
+                account_ids=batch,
+                start=start,
+                end=as_of,
+                metrics=["engagements", "followers_at_post"],
+                text_last=TEXTS_PER_ACCOUNT if texts else 0,
+                encoding="binary",
+            )
+            async for _, cols in ingest.post_columns(token, query):
+                if "text" in cols:
+                    for aid, t in zip(cols["account_id"].tolist(), cols["text"], strict=True):
+                        if t:
+                            texts_by.setdefault(aid, []).append(t)
+                reduction.posts(cols)
+        for batch in batches:
+            dq = DailyColumnsQuery(
+                account_ids=batch,
+                start=as_of - dt.timedelta(days=E.ACTIVITY_DAYS - 1),
+                end=as_of,
+                metrics=["followers", "following"],
+                encoding="binary",
+            )
+            async for _, cols, extra in ingest.daily_columns(token, dq):
+                if extra.get("metric") == "following":
+                    following.append(cols)
+                else:
+                    reduction.followers(cols)
+        reduction.finish()
     facts.following[:] = E.reduce_latest(accounts, E.DailyColumns.concat(following))
     return Inputs(
         facts,

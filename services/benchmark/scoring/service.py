@@ -193,7 +193,7 @@ async def _write_scores(
         )
     score_rows: list[dict[str, Any]] = []
     relay_rows: list[dict[str, Any]] = []
-    compact = explain.compact_all(s, explain.rows_by_relay(s))
+    compact = explain.compact_all(s)
     for i, r in enumerate(relays):
         score_rows.append(
             {
