@@ -9,6 +9,7 @@ the follower series.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import statistics
@@ -114,11 +115,7 @@ def _oracle_followers(rows):
             key=lambda x: x[0],
         )
         latest = series[-1][1] if series else math.nan
-        pairs = [
-            (p[1], c[1] - p[1])
-            for p, c in zip(series, series[1:], strict=False)
-            if c[0] - p[0] == 1
-        ]
+        pairs = [(p[1], c[1] - p[1]) for p, c in itertools.pairwise(series) if c[0] - p[0] == 1]
         spikes, biggest = -1, math.nan
         if len(pairs) >= E.SPIKE_MIN_DAYS:
             mean_abs = sum(abs(g) for _, g in pairs) / len(pairs)
@@ -198,7 +195,7 @@ def _frames(columns: dict[str, np.ndarray], cuts: list[int], piece: int):
     bounds = [0, *sorted(set(cuts)), len(next(iter(columns.values())))]
     stream = b"".join(
         encode_chunk({k: v[a:b] for k, v in columns.items()}, encoding="binary")
-        for a, b in zip(bounds, bounds[1:], strict=False)
+        for a, b in itertools.pairwise(bounds)
     )
     reader = FrameReader()
     for i in range(0, len(stream), piece):
