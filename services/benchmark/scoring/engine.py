@@ -225,6 +225,23 @@ class AccountFacts:
         )
 
 
+def _clear_post_facts(facts: AccountFacts) -> None:
+    facts.posts_window[:] = 0
+    facts.posts_recent[:] = 0
+    facts.er_posts[:] = 0
+    for name in ("last_post", "er_median", "er_cv"):
+        getattr(facts, name)[:] = np.nan
+
+
+def _post_kernel(
+    table_ids: IntArray, cols: Sequence[np.ndarray], f: AccountFacts, as_of: int
+) -> bool:
+    """The posts kernel over ``cols`` (:data:`POST_STREAM`); False if not grouped by account."""
+    bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
+    out = (f.posts_window, f.posts_recent, f.last_post, f.er_median, f.er_posts, f.er_cv)
+    return K.posts(table_ids, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out, f.has_posts)
+
+
 def reduce_posts(
     accounts: AccountTable, posts: PostColumns, facts: AccountFacts, as_of: int
 ) -> None:
@@ -232,26 +249,11 @@ def reduce_posts(
 
     Every account of ``accounts`` gets its figures; one without posts keeps "no data".
     """
-    facts.posts_window[:] = 0
-    facts.posts_recent[:] = 0
-    facts.er_posts[:] = 0
-    for name in ("last_post", "er_median", "er_cv"):
-        getattr(facts, name)[:] = np.nan
+    _clear_post_facts(facts)
     cols = [posts.account_id, posts.published_at, posts.engagements, posts.followers_at_post]
-    out = (
-        facts.posts_window,
-        facts.posts_recent,
-        facts.last_post,
-        facts.er_median,
-        facts.er_posts,
-        facts.er_cv,
-        facts.has_posts,
-    )
-    bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
-    if not K.posts(accounts.account_id, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out):
+    if not _post_kernel(accounts.account_id, cols, facts, as_of):
         order = np.argsort(posts.account_id, kind="stable")
-        cols = [c[order] for c in cols]
-        K.posts(accounts.account_id, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out)
+        _post_kernel(accounts.account_id, [c[order] for c in cols], facts, as_of)
 
 
 def _daily_rows(
@@ -286,18 +288,26 @@ def reduce_latest(accounts: AccountTable, daily: DailyColumns) -> FloatArray:
     return _latest(accounts.n, i, val)
 
 
-def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
-    """Latest followers and follower-growth spikes from the daily ``followers`` series."""
+def _clear_follower_facts(facts: AccountFacts) -> None:
     facts.followers[:] = np.nan
     facts.spikes[:] = -1
     facts.max_spike_gain[:] = np.nan
-    cols = [daily.account_id, daily.day, daily.value]
+
+
+def _follower_kernel(table_ids: IntArray, cols: Sequence[np.ndarray], f: AccountFacts) -> bool:
+    """The followers kernel over ``cols`` (:data:`DAILY_STREAM`); False if not ordered by
+    (account, day)."""
     rules = (SPIKE_MIN_DAYS, SPIKE_MIN_GAIN, SPIKE_MIN_SHARE, SPIKE_MEAN_FACTOR)
-    out = (facts.followers, facts.spikes, facts.max_spike_gain)
-    if not K.followers(accounts.account_id, *cols, *rules, *out):
+    return K.followers(table_ids, *cols, *rules, f.followers, f.spikes, f.max_spike_gain)
+
+
+def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
+    """Latest followers and follower-growth spikes from the daily ``followers`` series."""
+    _clear_follower_facts(facts)
+    cols = [daily.account_id, daily.day, daily.value]
+    if not _follower_kernel(accounts.account_id, cols, facts):
         order = np.lexsort((daily.day, daily.account_id))
-        cols = [c[order] for c in cols]
-        K.followers(accounts.account_id, *cols, *rules, *out)
+        _follower_kernel(accounts.account_id, [c[order] for c in cols], facts)
 
 
 def _parts(accounts: AccountTable, ids: IntArray, workers: int) -> list[tuple[slice, slice]]:
@@ -442,14 +452,9 @@ class StreamReduction:
     def __init__(self, accounts: AccountTable, facts: AccountFacts, as_of: int) -> None:
         self.accounts = accounts
         self.facts = facts
-        self.bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
-        f = facts
-        f.posts_window[:] = 0
-        f.posts_recent[:] = 0
-        f.er_posts[:] = 0
-        f.spikes[:] = -1
-        for name in ("last_post", "er_median", "er_cv", "followers", "max_spike_gain"):
-            getattr(f, name)[:] = np.nan
+        self.as_of = as_of
+        _clear_post_facts(facts)
+        _clear_follower_facts(facts)
         self._posts = _Runs(POST_STREAM, "posts")
         self._followers = _Runs(DAILY_STREAM, "daily followers")
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scoring")
@@ -494,37 +499,13 @@ class StreamReduction:
         self._pending.append(self._pool.submit(fn, piece))
 
     def _reduce_posts(self, p: dict[str, np.ndarray]) -> None:
-        f = self.facts
-        ok = K.posts(
-            self.accounts.account_id,
-            *(p[k] for k in POST_STREAM),
-            *self.bounds,
-            ER_UNIFORM_MIN_POSTS,
-            f.posts_window,
-            f.posts_recent,
-            f.last_post,
-            f.er_median,
-            f.er_posts,
-            f.er_cv,
-            f.has_posts,
-        )
-        if not ok:
+        cols = [p[k] for k in POST_STREAM]
+        if not _post_kernel(self.accounts.account_id, cols, self.facts, self.as_of):
             raise ValueError("ingest's posts are not ordered by account")
 
     def _reduce_followers(self, p: dict[str, np.ndarray]) -> None:
-        f = self.facts
-        ok = K.followers(
-            self.accounts.account_id,
-            *(p[k] for k in DAILY_STREAM),
-            SPIKE_MIN_DAYS,
-            SPIKE_MIN_GAIN,
-            SPIKE_MIN_SHARE,
-            SPIKE_MEAN_FACTOR,
-            f.followers,
-            f.spikes,
-            f.max_spike_gain,
-        )
-        if not ok:
+        cols = [p[k] for k in DAILY_STREAM]
+        if not _follower_kernel(self.accounts.account_id, cols, self.facts):
             raise ValueError("ingest's daily followers are not ordered by account and day")
 
 

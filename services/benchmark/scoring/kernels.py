@@ -24,6 +24,20 @@ from numba import njit
 
 
 @njit(nogil=True, cache=True)
+def _run(acc, j, table_ids, pos):
+    """The run of rows starting at ``j`` (one account): its end, and ``pos`` moved to the
+    account in ``table_ids`` (both ascending), with whether the table has it."""
+    a = acc[j]
+    k = j + 1
+    while k < acc.shape[0] and acc[k] == a:
+        k += 1
+    n = table_ids.shape[0]
+    while pos < n and table_ids[pos] < a:
+        pos += 1
+    return k, pos, pos < n and table_ids[pos] == a
+
+
+@njit(nogil=True, cache=True)
 def _grouped(acc):
     for r in range(1, acc.shape[0]):  # noqa: SIM110  (a loop: Numba compiles no generator)
         if acc[r] < acc[r - 1]:
@@ -57,18 +71,12 @@ def _posts(
     if not _grouped(acc):
         return False
     n_rows = acc.shape[0]
-    n = table_ids.shape[0]
     buf = np.empty(256)
     pos = np.searchsorted(table_ids, acc[0]) if n_rows else 0
     j = 0
     while j < n_rows:
-        a = acc[j]
-        k = j + 1
-        while k < n_rows and acc[k] == a:
-            k += 1
-        while pos < n and table_ids[pos] < a:
-            pos += 1
-        if pos < n and table_ids[pos] == a:
+        k, pos, known = _run(acc, j, table_ids, pos)
+        if known:
             if k - j > buf.shape[0]:
                 buf = np.empty(2 * (k - j))
             cnt = 0
@@ -141,17 +149,11 @@ def _followers(
     if not _ordered_days(acc, day):
         return False
     n_rows = acc.shape[0]
-    n = table_ids.shape[0]
     pos = np.searchsorted(table_ids, acc[0]) if n_rows else 0
     j = 0
     while j < n_rows:
-        a = acc[j]
-        k = j + 1
-        while k < n_rows and acc[k] == a:
-            k += 1
-        while pos < n and table_ids[pos] < a:
-            pos += 1
-        if pos < n and table_ids[pos] == a:
+        k, pos, known = _run(acc, j, table_ids, pos)
+        if known:
             have = False
             prev_day = 0
             prev_val = 0.0
