@@ -39,7 +39,6 @@ from types import TracebackType
 import numpy as np
 
 from services.benchmark import reference
-from services.benchmark.scoring import kernels as K
 from services.benchmark.stats import (
     FloatArray,
     IntArray,
@@ -239,7 +238,9 @@ def _post_kernel(
     """The posts kernel over ``cols`` (:data:`POST_STREAM`); False if not grouped by account."""
     bounds = (as_of - WINDOW_DAYS * DAY, as_of, as_of - ACTIVITY_DAYS * DAY)
     out = (f.posts_window, f.posts_recent, f.last_post, f.er_median, f.er_posts, f.er_cv)
-    return K.posts(table_ids, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out, f.has_posts)
+    from services.benchmark.scoring import kernels  # Numba loads on first use, not at start
+
+    return kernels.posts(table_ids, *cols, *bounds, ER_UNIFORM_MIN_POSTS, *out, f.has_posts)
 
 
 def reduce_posts(
@@ -298,7 +299,9 @@ def _follower_kernel(table_ids: IntArray, cols: Sequence[np.ndarray], f: Account
     """The followers kernel over ``cols`` (:data:`DAILY_STREAM`); False if not ordered by
     (account, day)."""
     rules = (SPIKE_MIN_DAYS, SPIKE_MIN_GAIN, SPIKE_MIN_SHARE, SPIKE_MEAN_FACTOR)
-    return K.followers(table_ids, *cols, *rules, f.followers, f.spikes, f.max_spike_gain)
+    from services.benchmark.scoring import kernels
+
+    return kernels.followers(table_ids, *cols, *rules, f.followers, f.spikes, f.max_spike_gain)
 
 
 def reduce_followers(accounts: AccountTable, daily: DailyColumns, facts: AccountFacts) -> None:
