@@ -7,15 +7,17 @@ the binary frames ingest sends (``encoding="binary"``). Each side runs in its ow
 process so its peak RSS is its own:
 
 * **Balise**: reads the stream in 64 KiB pieces as the HTTP client receives it, cuts
-  and decodes the frames, reduces them per account and scores every component of every
-  relay (engine.score), then builds the compact explanation the job stores with each
-  score — what the job does before writing.
+  and decodes the frames and reduces them per account as they arrive
+  (engine.StreamReduction, as the job does), scores every component of every relay
+  (engine.score), then serialises the compact explanation the job stores with each
+  score — what the job does before writing. The compiled kernels are loaded first, as a
+  worker does when it starts.
 * **DuckDB**: one SQL query over the same posts, registered as NumPy columns: the median
   engagement rate per account and its percentile rank within tier × network (the same
   rates and ranks the engine computes, no other component).
 
-The Balise figure also reports its scoring alone (from decoded columns), and both sides'
-results are compared for equality.
+The Balise side also reports its reduction and scoring from columns already in memory
+(DuckDB's input), and both sides' rates and ranks are compared for equality.
 """
 
 from __future__ import annotations
