@@ -210,6 +210,8 @@ def test_streamed_reduction_equals_the_whole_array_one(seed):
     rng = np.random.default_rng(seed)
     whole = E.AccountFacts.empty(table.n)
     E.reduce_all(table, posts, daily, whole, AS_OF)
+    following = E.DailyColumns(daily.account_id, daily.day, np.round(daily.value / 7))
+    whole.following[:] = E.reduce_latest(table, following)
     n_posts, n_days = posts.account_id.shape[0], daily.account_id.shape[0]
     # Cuts anywhere: inside an account's run, twice at the same place (an empty chunk),
     # chunks shorter than a run.
@@ -224,13 +226,15 @@ def test_streamed_reduction_equals_the_whole_array_one(seed):
         dcols = {k: getattr(daily, k) for k in E.DAILY_STREAM}
         for chunk in _frames(dcols, day_cuts, piece=1500):
             reduction.followers(chunk)
+        fcols = {k: getattr(following, k) for k in E.DAILY_STREAM}
+        for chunk in _frames(fcols, day_cuts[:5], piece=2048):
+            reduction.following(chunk)
         reduction.finish()
     for name in whole.__dataclass_fields__:
-        if name == "following":
-            continue
         a, b = getattr(whole, name), getattr(streamed, name)
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
     assert int(np.sum(streamed.spikes > 0)) > 0  # the spikes were found, not skipped
+    assert int(np.sum(~np.isnan(streamed.following))) > 0
 
 
 def _chunk(ids, days=None):

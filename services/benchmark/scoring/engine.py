@@ -275,18 +275,19 @@ def _daily_rows(
     return i, day, val
 
 
-def _latest(n: int, i: IntArray, val: FloatArray) -> FloatArray:
-    out = np.full(n, np.nan)
+def _set_latest(out: FloatArray, accounts: AccountTable, daily: DailyColumns) -> None:
+    """``out[account]`` = the account's latest value of ``daily``, for the accounts in it."""
+    i, _, val = _daily_rows(accounts, daily)
     if i.shape[0]:
         last = np.flatnonzero(np.concatenate((i[1:] != i[:-1], [True])))
         out[i[last]] = val[last]
-    return out
 
 
 def reduce_latest(accounts: AccountTable, daily: DailyColumns) -> FloatArray:
     """The latest value of a daily metric per account (NaN where none)."""
-    i, _, val = _daily_rows(accounts, daily)
-    return _latest(accounts.n, i, val)
+    out = np.full(accounts.n, np.nan)
+    _set_latest(out, accounts, daily)
+    return out
 
 
 def _clear_follower_facts(facts: AccountFacts) -> None:
@@ -440,7 +441,8 @@ DAILY_STREAM = ("account_id", "day", "value")
 
 
 class StreamReduction:
-    """Reduces ingest's streams chunk by chunk, as they arrive: posts and daily followers.
+    """Reduces ingest's streams chunk by chunk, as they arrive: posts, daily followers and
+    daily following (its latest value).
 
     Each chunk is cut into pieces of whole account runs (:class:`_Runs`) and each piece is
     reduced by the compiled kernels in a worker thread while the caller reads and decodes
@@ -458,8 +460,10 @@ class StreamReduction:
         self.as_of = as_of
         _clear_post_facts(facts)
         _clear_follower_facts(facts)
+        facts.following[:] = np.nan
         self._posts = _Runs(POST_STREAM, "posts")
         self._followers = _Runs(DAILY_STREAM, "daily followers")
+        self._following = _Runs(DAILY_STREAM, "daily following")
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scoring")
         self._pending: deque[Future[None]] = deque()
 
@@ -485,11 +489,17 @@ class StreamReduction:
         for piece in self._followers.feed(chunk):
             self._submit(self._reduce_followers, piece)
 
+    def following(self, chunk: Mapping[str, np.ndarray]) -> None:
+        for piece in self._following.feed(chunk):
+            self._submit(self._reduce_following, piece)
+
     def finish(self) -> AccountFacts:
         for piece in self._posts.flush():
             self._submit(self._reduce_posts, piece)
         for piece in self._followers.flush():
             self._submit(self._reduce_followers, piece)
+        for piece in self._following.flush():
+            self._submit(self._reduce_following, piece)
         while self._pending:
             self._pending.popleft().result()
         return self.facts
@@ -510,6 +520,11 @@ class StreamReduction:
         cols = [p[k] for k in DAILY_STREAM]
         if not _follower_kernel(self.accounts.account_id, cols, self.facts):
             raise ValueError("ingest's daily followers are not ordered by account and day")
+
+    def _reduce_following(self, p: dict[str, np.ndarray]) -> None:
+        # The piece holds its accounts' whole series: their latest value is final.
+        daily = DailyColumns(*(p[k] for k in DAILY_STREAM))
+        _set_latest(self.facts.following, self.accounts, daily)
 
 
 # --------------------------------------------------------------------------- scoring

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from services.benchmark.clients.ingest import IngestClient
 from services.benchmark.scoring import engine as E
 from shared.schemas.ingest_columns import DailyColumnsQuery, PostColumnsQuery
@@ -52,7 +50,6 @@ async def _columns(
     batches = [ids[i : i + IDS_PER_CALL] for i in range(0, len(ids), IDS_PER_CALL)]
     start = as_of - dt.timedelta(days=E.WINDOW_DAYS - 1)
     texts_by: dict[int, list[str]] = {}
-    following: list[dict[str, np.ndarray]] = []
     facts = E.AccountFacts.empty(accounts.n)
     # Chunks are reduced as they arrive, in a worker thread (see E.StreamReduction).
     with E.StreamReduction(accounts, facts, epoch(as_of)) as reduction:
@@ -81,11 +78,10 @@ async def _columns(
             )
             async for _, cols, extra in ingest.daily_columns(token, dq):
                 if extra.get("metric") == "following":
-                    following.append(cols)
+                    reduction.following(cols)
                 else:
                     reduction.followers(cols)
         reduction.finish()
-    facts.following[:] = E.reduce_latest(accounts, E.DailyColumns.concat(following))
     return Inputs(
         facts,
         "columns",
