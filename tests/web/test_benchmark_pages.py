@@ -211,3 +211,68 @@ async def test_client_viewer_sees_no_directory(stack):
     assert soup(page).select_one("#new-group") is None
     assert (await stack.web.get(f"{base}/relays")).status_code == 403
     assert (await stack.web.get(f"{base}/shortlist")).status_code == 200
+
+
+async def test_relay_profile_shows_its_scores_explanation_with_formatted_numbers(stack):
+    """A score stored as a rescoring run stores it (the compact JSON) is expanded on the
+    profile, its data shown as numbers for people (51 055 followers, not 51055.0)."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from services.benchmark.scoring import engine as E
+    from services.benchmark.scoring import explain
+    from services.benchmark.scoring.models import RelayScore, ScoringRun
+
+    client = await make_client(stack.engine)
+    user = await make_user(stack.engine, "strategist", [client])
+    await login(stack.web, user.email)
+    base = f"/c/{client.slug}/benchmark"
+    csrf = soup(await stack.web.get(f"{base}/relays")).find("input", attrs={"name": "csrf_token"})
+    r = await stack.web.post(
+        f"{base}/relays",
+        data={
+            "name": f"Scored {client.slug}",
+            "accounts": f"instagram: s{client.slug[-8:]}",
+            "csrf_token": csrf["value"],
+        },
+    )
+    profile_url = r.headers["location"]
+    rid = int(profile_url.rsplit("/", 1)[1])
+    as_of = 1_750_000_000
+    table = E.AccountTable.build([(1, 0, "instagram")], 1)
+    facts = E.AccountFacts.empty(1)
+    facts.followers[:] = 51_055
+    facts.posts_recent[:] = 10  # 10 posts in 90 days: 0.78 a week
+    facts.has_posts[:] = True
+    facts.last_post[:] = as_of - 86_400
+    s = E.score(table, facts, as_of=as_of)
+    async with create_sessionmaker(stack.engine)() as db:
+        run = ScoringRun(
+            settings_version=1,
+            tier_scheme="hypeauditor",
+            window_start=dt.date(2024, 6, 16),
+            window_end=dt.date(2025, 6, 15),
+        )
+        db.add(run)
+        await db.flush()
+        await (await db.connection()).execute(
+            insert(RelayScore),
+            [
+                {
+                    "relay_id": rid,
+                    "run_id": run.id,
+                    "composite": float(s.composite[0]),
+                    "reach": float(s.reach[0]),
+                    "activity": float(s.activity[0]),
+                    "components": explain.compact_all(s)[0],
+                    "computed_at": dt.datetime.now(dt.UTC),
+                }
+            ],
+        )
+        await db.commit()
+    page = soup(await stack.web.get(profile_url))
+    reach = " ".join(page.select_one('tr[data-component="reach"]').text.split())
+    activity = " ".join(page.select_one('tr[data-component="activity"]').text.split())
+    assert np.isclose(s.reach[0], 100 * (np.log10(51_055) - 2) / 5)
+    assert "51055.0" not in reach and any(f"51{sep}055" in reach for sep in " \u00a0\u202f,")
+    assert "0.7777" not in activity and any(f"0{d}78" in activity for d in ".,")
