@@ -36,7 +36,8 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     # Only Balise's own tables: a shared PostgreSQL database may hold others.
     if type_ == "table":
         return bool(name) and name.startswith(PREFIXES)
-    return True
+    # Trigram indexes are PostgreSQL's alone, made by migration 0003, not by the models.
+    return not (type_ == "index" and reflected and bool(name) and name.endswith("_trgm"))
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]
