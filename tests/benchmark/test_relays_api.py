@@ -163,6 +163,13 @@ async def test_shortlist_per_client_and_co_creators(stack):
         assert co[0]["kind"] == "relay" and "partner" in co[0]["reason"]
         r = await c.delete(f"/v1/clients/{a}/shortlist/{rid}", headers=staff)
         assert r.status_code == 204
+        # A page of results marks each relay for the client asked about, and only then.
+        for client, want in ((a, {rid: False, declined: True}), (b, {rid: False, declined: False})):
+            r = await c.get("/v1/relays", params={"client_id": client}, headers=staff)
+            marks = {x["id"]: x["shortlisted"] for x in r.json()["data"] if x["id"] in want}
+            assert marks == want, client
+        r = await c.get("/v1/relays", headers=staff)
+        assert all(x["shortlisted"] is None for x in r.json()["data"])
         r = await c.post(
             f"/v1/clients/{new_client_id()}/shortlist", json={"relay_id": rid}, headers=staff
         )

@@ -64,15 +64,12 @@ async def publics(
     client_id: int | None,
 ) -> list[RelayPublic]:
     ids = [r.relay.id for r in rows if r.relay.id is not None]
-    topics = await repo.topics_of(session, ids)
-    networks = await repo.networks_of(session, ids)
-    short = await repo.shortlisted(session, client_id, ids) if client_id is not None else set()
+    facts = await repo.page_facts(session, ids, client_id)
     out = []
     for r in rows:
         rid = r.relay.id or 0
-        out.append(
-            _public(r, topics.get(rid, []), networks.get(rid, set()), client_id, rid in short)
-        )
+        topics, networks = facts.topics.get(rid, []), facts.networks.get(rid, set())
+        out.append(_public(r, topics, networks, client_id, rid in facts.shortlisted))
     return out
 
 
