@@ -12,5 +12,7 @@ COPY migrations ./migrations
 RUN uv pip install --system --no-cache --no-deps . && useradd --system --uid 10001 balise \
     && mkdir -p /app/var && chown balise /app/var
 USER balise
+# The scoring kernels' compiled code (Numba): site-packages is not writable by balise.
+ENV NUMBA_CACHE_DIR=/app/var/numba-cache
 EXPOSE 8000 8001 8002 8003
 CMD ["balise", "--help"]
