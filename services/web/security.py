@@ -17,7 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, delete, exists, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -94,6 +94,29 @@ async def open_session(
     return sid, row
 
 
+# Built once: it runs before every page, and building the statement (and its cache key)
+# cost about as much as running it.
+_LOAD_SESSION = (
+    select(Session, User, Client)
+    .join(User, col(User.id) == col(Session.user_id))
+    .outerjoin(
+        Client,
+        and_(
+            col(Client.archived) == False,  # noqa: E712
+            or_(
+                col(User.role) == Role.admin.value,
+                exists().where(
+                    col(UserClient.user_id) == col(User.id),
+                    col(UserClient.client_id) == col(Client.id),
+                ),
+            ),
+        ),
+    )
+    .where(col(Session.id_hash) == bindparam("id_hash"))
+    .order_by(col(Client.name))
+)
+
+
 async def load_session(
     db: AsyncSession, maker: Any, sid: str, *, idle_minutes: int
 ) -> tuple[Session, User, list[Client]] | None:
@@ -102,25 +125,7 @@ async def load_session(
 
     One round trip on ``db`` (a read-only session: this runs before every page); an
     expired session is deleted through ``maker``'s own short transaction."""
-    visible = and_(
-        col(Client.archived) == False,  # noqa: E712
-        or_(
-            col(User.role) == Role.admin.value,
-            exists().where(
-                col(UserClient.user_id) == col(User.id),
-                col(UserClient.client_id) == col(Client.id),
-            ),
-        ),
-    )
-    rows = (
-        await db.exec(
-            select(Session, User, Client)
-            .join(User, col(User.id) == col(Session.user_id))
-            .outerjoin(Client, visible)
-            .where(Session.id_hash == _sid_hash(sid))
-            .order_by(col(Client.name))
-        )
-    ).all()
+    rows = (await db.exec(_LOAD_SESSION, params={"id_hash": _sid_hash(sid)})).all()
     if not rows:
         return None
     row, user, _ = rows[0]
