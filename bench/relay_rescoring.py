@@ -148,7 +148,7 @@ def _balise(folder: str, out: Any) -> None:
     daily = E.DailyColumns(*(day[k] for k in E.DAILY_STREAM))
     t0 = time.perf_counter()
     facts = E.AccountFacts.empty(accounts.n)
-    E.reduce_all(accounts, posts, E.DailyColumns.concat([]), facts, AS_OF)
+    E.reduce_all(accounts, posts, E.DailyColumns.empty(), facts, AS_OF)
     E.score(accounts, facts, as_of=AS_OF)
     like_for_like = time.perf_counter() - t0
     t0 = time.perf_counter()

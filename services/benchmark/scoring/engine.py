@@ -133,22 +133,6 @@ class PostColumns:
     engagements: FloatArray  # NaN = no data
     followers_at_post: FloatArray  # NaN = no data
 
-    @classmethod
-    def concat(cls, chunks: Sequence[dict[str, np.ndarray]]) -> PostColumns:
-        def col(name: str, dtype: str) -> np.ndarray:
-            parts = [c[name] for c in chunks if name in c]
-            if not parts:
-                n = sum(len(next(iter(c.values()))) for c in chunks) if chunks else 0
-                return np.full(n, np.nan) if dtype == "f8" else np.zeros(n, dtype=np.int64)
-            return np.concatenate(parts).astype(dtype, copy=False)
-
-        return cls(
-            col("account_id", "i8"),
-            col("published_at", "i8"),
-            col("engagements", "f8"),
-            col("followers_at_post", "f8"),
-        )
-
 
 @dataclass
 class DailyColumns:
@@ -157,15 +141,9 @@ class DailyColumns:
     value: FloatArray
 
     @classmethod
-    def concat(cls, chunks: Sequence[dict[str, np.ndarray]]) -> DailyColumns:
-        if not chunks:
-            e = np.zeros(0, dtype=np.int64)
-            return cls(e, e.copy(), np.zeros(0))
-        return cls(
-            np.concatenate([c["account_id"] for c in chunks]).astype(np.int64, copy=False),
-            np.concatenate([c["day"] for c in chunks]).astype(np.int64, copy=False),
-            np.concatenate([c["value"] for c in chunks]).astype(np.float64, copy=False),
-        )
+    def empty(cls) -> DailyColumns:
+        e = np.zeros(0, dtype=np.int64)
+        return cls(e, e.copy(), np.zeros(0))
 
 
 def _locate(table_ids: IntArray, ids: IntArray) -> tuple[IntArray, np.ndarray]:

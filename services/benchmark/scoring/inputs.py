@@ -51,7 +51,7 @@ async def _columns(
     start = as_of - dt.timedelta(days=E.WINDOW_DAYS - 1)
     texts_by: dict[int, list[str]] = {}
     facts = E.AccountFacts.empty(accounts.n)
-    # Chunks are reduced as they arrive, in a worker thread (see E.StreamReduction).
+    # Chunks are reduced as they arrive, in worker threads (see E.StreamReduction).
     with E.StreamReduction(accounts, facts, epoch(as_of)) as reduction:
         for batch in batches:
             query = PostColumnsQuery(
