@@ -126,6 +126,13 @@ class ServiceSettings(BaseSettings):
     check_schema_on_start: bool = Field(
         True, description="Refuse to start when the database schema is not at the code's head."
     )
+    gc_freeze: bool = Field(
+        True,
+        description=(
+            "Once started, hide the objects built at startup from the cycle collector and "
+            "collect the youngest generation less often (see shared.app.settle_heap)."
+        ),
+    )
     job_heartbeat_seconds: float = Field(
         10.0, gt=0, description="How often a running job proves its worker is alive."
     )

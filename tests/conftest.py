@@ -124,6 +124,9 @@ def settings_for(cls: type, database_url: str, var_dir: Path, **overrides: Any) 
         "environment": "test",
         "redis_url": "",
         "log_json": True,
+        # A test process starts hundreds of apps: freezing its heap each time would keep
+        # every earlier test's garbage (tests/test_app_heap.py covers the setting).
+        "gc_freeze": False,
     }
     # Another service a test did not wire in is unreachable (port 9 refuses), never the
     # default localhost port where a developer's own `balise up` may be listening.
