@@ -43,6 +43,7 @@ CONFLICT`` on PostgreSQL. Posts (far fewer rows) go through SQLAlchemy Core.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
@@ -151,6 +152,8 @@ class LoadCounts:
     channel_totals: int = 0
     channel_totals_written: int = 0
     account_ids: set[int] = field(default_factory=set, repr=False)
+    #: (network, platform id) -> account id, for every account the load named
+    account_keys: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
     def written(self) -> int:
@@ -166,6 +169,7 @@ class LoadCounts:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("account_ids")
+        out.pop("account_keys")
         return out
 
 
@@ -258,6 +262,32 @@ async def client_revision(db: AsyncSession, client_id: int) -> int:
     """The client's revision; 0 before its first load."""
     row = await db.get(ClientRevision, client_id)
     return int(row.revision) if row is not None else 0
+
+
+# The lookups a load makes for each account and source, built once: a statement built
+# anew is compiled from its cache key, which costs more than the lookup itself when a
+# load is small (a metrics push).
+_ACCOUNT_T = Account.__table__  # type: ignore[attr-defined]
+_FIND_ACCOUNT = select(_ACCOUNT_T.c.id).where(
+    _ACCOUNT_T.c.scope_key == bindparam("scope_key"),
+    _ACCOUNT_T.c.network == bindparam("network"),
+    _ACCOUNT_T.c.external_id == bindparam("ext"),
+)
+_SOURCE_T = SourceRecord.__table__  # type: ignore[attr-defined]
+_SOURCE_NULLABLE = ("client_id", "version", "file_name", "file_sha256")
+
+
+@functools.cache
+def _find_source(nulls: tuple[bool, ...]) -> Any:
+    """The source lookup for one pattern of absent values (``IS NULL`` where a value is
+    absent, equality where present, so the indexes serve it): at most 16 statements."""
+    t = _SOURCE_T
+    absent = dict(zip(_SOURCE_NULLABLE, nulls, strict=True))
+    where = [t.c.kind == bindparam("kind"), t.c.provider == bindparam("provider")]
+    for name in _SOURCE_NULLABLE:
+        col = t.c[name]
+        where.append(col.is_(None) if absent[name] else col == bindparam(name))
+    return select(t.c.id).where(*where).order_by(t.c.id).limit(1)
 
 
 class _Loader:
@@ -413,6 +443,7 @@ class _Loader:
         if aid is None:
             aid = await self._resolve_account(ref)
             self._acc_by_key[key] = aid
+            self.counts.account_keys[key] = aid
             if aid not in self.counts.account_ids:
                 self.counts.account_ids.add(aid)
                 self.counts.accounts = len(self.counts.account_ids)
@@ -425,11 +456,8 @@ class _Loader:
         await self.writer.settle()
         t = Account.__table__  # type: ignore[attr-defined]
         found = await self.conn.scalar(
-            select(t.c.id).where(
-                t.c.scope_key == self.scope_key,
-                t.c.network == str(ref.network),
-                t.c.external_id == ref.external_id,
-            )
+            _FIND_ACCOUNT,
+            {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id},
         )
         if found is not None:
             return int(found)
@@ -468,22 +496,17 @@ class _Loader:
             return cached
         await self.writer.settle()
         t = SourceRecord.__table__  # type: ignore[attr-defined]
-
-        def same(col: Any, value: Any) -> Any:
-            return col.is_(None) if value is None else col == value
-
+        nullable = (self.client_id, src.version, src.file, sha256)
         found = await self.conn.scalar(
-            select(t.c.id)
-            .where(
-                same(t.c.client_id, self.client_id),
-                t.c.kind == src.kind,
-                t.c.provider == src.provider,
-                same(t.c.version, src.version),
-                same(t.c.file_name, src.file),
-                same(t.c.file_sha256, sha256),
-            )
-            .order_by(t.c.id)
-            .limit(1)
+            _find_source(tuple(v is None for v in nullable)),
+            {
+                "client_id": self.client_id,
+                "kind": src.kind,
+                "provider": src.provider,
+                "version": src.version,
+                "file_name": src.file,
+                "file_sha256": sha256,
+            },
         )
         if found is None:
             found = await self.conn.scalar(
