@@ -115,7 +115,8 @@ def engine_from_settings(settings: ServiceSettings) -> AsyncEngine:
 _DB_DOWN = (OSError, ConnectionError, TimeoutError)
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (or its pool is exhausted)."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -136,9 +137,14 @@ def _is_connection_error(exc: BaseException) -> bool:
 
 def _unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """The 503 a failure to reach the database answers (None for any other error)."""
-    if not _is_connection_error(exc):
+    if not is_connection_error(exc):
         return None
     log.warning("database unavailable: %s", type(exc).__name__)
+    return database_unavailable()
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """The 503 problem of an unreachable database (fail fast; the caller retries)."""
     return ServiceUnavailable(
         "The database is unreachable; try again shortly.", headers={"Retry-After": "5"}
     )

@@ -281,6 +281,10 @@ def bind_session(app: Any, session: AsyncSession) -> None:
 
     app.dependency_overrides[get_session] = _override
     share_reads(app, session)
+    writer = getattr(app.state, "push_writer", None)
+    if writer is not None:  # ingest's pushes are written outside the request's session
+        writer.transaction = contextlib.asynccontextmanager(_override)
+        writer.concurrency = 1  # one session: one batch at a time
 
 
 class _SharedRead:

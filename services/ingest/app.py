@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,9 +21,26 @@ from services.ingest.stats.router import router as stats_router
 from services.ingest.webhooks.events import outbox
 from services.ingest.webhooks.incoming import router as incoming_router
 from services.ingest.webhooks.incoming import secrets_router as push_secrets_router
+from services.ingest.webhooks.push_writer import PushWriter
 from shared.app import create_service_app
 from shared.jobs_api import jobs_router
 from shared.outbox_api import webhooks_router
+
+
+@contextlib.asynccontextmanager
+async def _push_writer(app: FastAPI) -> AsyncIterator[None]:
+    """The process's writer of metric pushes; finishes what it received at shutdown."""
+    # SQLite takes one writer at a time; PostgreSQL overlaps a few batches.
+    settings = app.state.settings
+    postgres = app.state.engine.dialect.name == "postgresql"
+    writer = PushWriter(
+        app.state.sessionmaker, settings, concurrency=settings.push_batches if postgres else 1
+    )
+    app.state.push_writer = writer
+    try:
+        yield
+    finally:
+        await writer.close()
 
 
 def create_app(
@@ -33,18 +53,20 @@ def create_app(
         title="Balise ingest API",
         description=__doc__ or "",
         routers=[
+            # First: the push is the hottest route, and routes are matched in order.
+            incoming_router,
             jobs_router(IngestJob),
             accounts_router,
             stats_router,
             audit_router,
             connections_router,
             webhooks_router(outbox),
-            incoming_router,
             push_secrets_router,
             imports_router,
             audit_report_router,
         ],
         registry=registry,
+        lifespan_hook=_push_writer,
         introspect_url=settings.web_url,
         engine=engine,
     )

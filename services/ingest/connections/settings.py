@@ -90,3 +90,12 @@ class ConnectionSettings(WebhookSettings):
     push_tolerance_seconds: int = Field(
         300, description="Accepted clock difference of a signed metrics push (s)."
     )
+    push_batches: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description=(
+            "Batches of metric pushes a process writes at once on PostgreSQL, each in its "
+            "own transaction (SQLite: always 1)."
+        ),
+    )

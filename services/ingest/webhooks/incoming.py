@@ -13,32 +13,27 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from services.ingest.connections import repository as conn_repo
-from services.ingest.store import loader
 from services.ingest.sync import service as sync_service
-from services.ingest.webhooks.models import PushMessage, PushSecret
+from services.ingest.webhooks import push_writer
+from services.ingest.webhooks.models import PushSecret
 from shared import webhooks
 from shared.auth import PrincipalDep, WriterDep
 from shared.clock import utcnow
 from shared.crypto import box_for
 from shared.db import SessionDep
-from shared.errors import Conflict, Forbidden, Invalid, Unauthorized
-from shared.metrics_catalogue import CATALOGUE
+from shared.errors import Forbidden, Invalid
 from shared.schemas.connections import (
-    MetricsPush,
     PushAccepted,
     PushSecretCreated,
     PushSecretPublic,
 )
-from shared.schemas.ingest import AccountRef, DailyMetricRecord, Network, Source
+from shared.schemas.ingest import Network
 
 log = logging.getLogger("balise.ingest.incoming")
 
@@ -153,67 +148,18 @@ async def meta_notification(request: Request, session: SessionDep) -> dict[str, 
     },
     openapi_extra={"security": []},
 )
-async def push_metrics(client_id: int, request: Request, session: SessionDep) -> PushAccepted:
+async def push_metrics(client_id: int, request: Request) -> Response:
     body = await request.body()
-    settings = request.app.state.settings
-    row = await session.get(PushSecret, client_id)
-    if row is None:
-        # The same answer as a wrong signature: which clients accept pushes is not leaked.
-        raise Unauthorized("The message's signature could not be verified.")
-    secret = box_for(settings).decrypt(row.secret_encrypted)
-    try:
-        msg_id = webhooks.verify(
-            secret,
-            dict(request.headers),
-            body,
-            tolerance=int(settings.push_tolerance_seconds),
-        )
-    except webhooks.WebhookVerificationError as exc:
-        raise Unauthorized(f"The message's signature could not be verified: {exc}.") from exc
-    try:
-        push = MetricsPush.model_validate_json(body)
-    except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()[:50]
-        ]
-        raise Invalid("The pushed metrics are malformed.", errors=errors) from exc
-    unknown = sorted({m.metric for m in push.metrics} - set(CATALOGUE))
-    if unknown:
-        raise Invalid(
-            f"Unknown metric(s): {', '.join(unknown[:20])}; use the canonical names.",
-            errors=[{"field": "metrics.metric", "message": m} for m in unknown[:50]],
-        )
-    bad = [i for i, m in enumerate(push.metrics) if not math.isfinite(m.value)]
-    if bad:
-        raise Invalid(f"Metric values must be finite numbers (items {bad[:10]}).")
-    try:
-        async with session.begin_nested():
-            session.add(PushMessage(client_id=client_id, msg_id=msg_id[:200]))
-    except IntegrityError as exc:
-        raise Conflict(f"The message {msg_id} was already received.") from exc
-    ref = AccountRef(
-        network=push.account.network,
-        external_id=push.account.external_id,
-        name=push.account.name,
-        handle=push.account.handle,
+    received = request.headers
+    headers = {k: v for k in push_writer.HEADERS if (v := received.get(k)) is not None}
+    writer: push_writer.PushWriter = request.app.state.push_writer
+    # Checked, recorded and stored with the other messages of its batch (push_writer).
+    accepted = await writer.submit(client_id, headers, body)
+    log.info(
+        "push %s for client %s: %s daily values", accepted.msg_id, client_id, accepted.daily_rows
     )
-    source = Source(kind="api", provider=f"push:{push.provider}", version=push.version)
-    records = [
-        DailyMetricRecord(account=ref, metric=m.metric, day=m.day, value=m.value, source=source)
-        for m in push.metrics
-    ]
-    try:
-        counts = await loader.load(session, client_id, records, source)
-    except loader.LoadError as exc:
-        raise Invalid(f"The store refused the metrics: {exc.reason}") from exc
-    account_ids = sorted(counts.account_ids)
-    log.info("push %s for client %s: %s daily values", msg_id, client_id, counts.daily_rows)
-    return PushAccepted(
-        msg_id=msg_id,
-        account_id=account_ids[0] if account_ids else None,
-        daily_rows=counts.daily_rows,
-    )
+    # Already a PushAccepted: serialised as it is, not validated again by the response model.
+    return Response(accepted.model_dump_json(), media_type="application/json")
 
 
 # ---------------------------------------------------------------- push secrets (bearer)
