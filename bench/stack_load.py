@@ -23,7 +23,8 @@ wrk then loads, on loopback, at 50 and 200 connections:
 
 The APIs' baseline is a bare FastAPI endpoint (``GET /bare``). Every measurement is wrk
 for ``BENCH_SECONDS`` (3) after a 1 s warm-up, target and baseline alternated, repeated
-``BENCH_ROUNDS`` (3) times; medians are reported. Targets (issue 6): no errors at 50 and
+``BENCH_ROUNDS`` (3) times; medians are reported. ``BENCH_ONLY=push,audit`` runs only
+the loads named. Targets (issue 6): no errors at 50 and
 200; the dashboard at least 0.4 of its baseline's requests/s with p99 under 300 ms at 50;
 the push at least 0.4 of the bare endpoint's requests/s.
 """
@@ -57,6 +58,8 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+#: comma-separated names of the loads to run (default all: dashboard,audit,relays,push)
+ONLY = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
 CONCURRENCIES = (50, 200)
 LOG_DIR = ROOT / "var" / "bench"
 SECRET = "bench-stack-secret-0123456789-0123456789-0123456789"
@@ -417,6 +420,7 @@ def run() -> list[Figure]:
                     "bare POST",
                 ),
             ]
+            pairs = [p for p in pairs if not ONLY or p.name in ONLY]
             servers = [*urls.values(), *bare_backends, fanout]
             drained = 0.0
             for _ in range(ROUNDS):
