@@ -6,6 +6,7 @@ no partial load when a load fails half-way.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 
@@ -27,7 +28,7 @@ from services.ingest.store.models import (
     WebPeriodMetric,
 )
 from shared.schemas.ingest import Network, Source
-from tests.conftest import new_client_id
+from tests.conftest import DB_KIND, new_client_id
 from tests.ingest.records import daily, post, ref, total, web
 
 D0 = dt.date(2026, 1, 1)
@@ -341,3 +342,51 @@ async def test_progress_callback_may_use_the_loaders_connection(db, monkeypatch)
     c = await loader.load(db, cid, [*rows, *posts], FILE, batch_size=10, on_batch=on_batch)
     assert c.daily_written == 30 and c.post_metrics_written == 30
     assert seen and set(seen) == {1}
+
+
+@pytest.mark.skipif(
+    DB_KIND != "postgres",
+    reason="two writers at once: PostgreSQL (SQLite takes one writer at a time)",
+)
+async def test_two_loads_creating_the_same_account_and_source_at_once(engine):
+    """Two transactions load values of an account and a source neither has seen: the second
+    waits for the first, then takes its rows instead of failing or making twins."""
+    cid = new_client_id()
+    src = Source(kind="api", provider="push:race", version="1")
+    first = [daily("followers", D0, 10, account=ref("race-1"))]
+    second = [daily("followers", D0 + dt.timedelta(days=1), 11, account=ref("race-1"))]
+    async with engine.connect() as a, engine.connect() as b:
+        ta = await a.begin()
+        made = await loader.load(a, cid, first, src)
+        assert made.accounts_created == 1
+        tb = await b.begin()
+        racing = asyncio.create_task(loader.load(b, cid, second, src))
+        await asyncio.sleep(0.5)
+        assert not racing.done()  # waiting on the first transaction's account and source
+        await ta.commit()
+        joined = await asyncio.wait_for(racing, 10)
+        await tb.commit()
+    assert joined.accounts_created == 0
+    assert joined.account_ids == made.account_ids
+    assert joined.source_id == made.source_id
+    async with engine.connect() as conn:
+        accounts = (
+            await conn.execute(
+                text("SELECT count(*) FROM ingest_account WHERE client_id = :c"), {"c": cid}
+            )
+        ).scalar_one()
+        sources = (
+            await conn.execute(
+                text("SELECT count(*) FROM ingest_source WHERE client_id = :c"), {"c": cid}
+            )
+        ).scalar_one()
+        values = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM ingest_daily_metric d JOIN ingest_account a "
+                    "ON a.id = d.account_id WHERE a.client_id = :c"
+                ),
+                {"c": cid},
+            )
+        ).scalar_one()
+    assert (accounts, sources, values) == (1, 1, 2)

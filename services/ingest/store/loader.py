@@ -51,6 +51,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -277,6 +279,16 @@ _SOURCE_T = SourceRecord.__table__  # type: ignore[attr-defined]
 _SOURCE_NULLABLE = ("client_id", "version", "file_name", "file_sha256")
 
 
+_SOURCE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def _dialect_insert(conn: AsyncConnection) -> Any:
+    """The insert construct with ``on_conflict_do_nothing`` for the connection's database."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert
+    return sqlite_insert
+
+
 @functools.cache
 def _find_source(nulls: tuple[bool, ...]) -> Any:
     """The source lookup for one pattern of absent values (``IS NULL`` where a value is
@@ -462,23 +474,35 @@ class _Loader:
         if found is not None:
             return int(found)
         now = utcnow()
+        values = {
+            "client_id": self.client_id,
+            "scope_key": self.scope_key,
+            "owner_kind": str(self.owner_kind),
+            "network": str(ref.network),
+            "external_id": ref.external_id,
+            "handle": ref.handle,
+            "name": ref.name,
+            "timezone": "America/Toronto",
+            "collection_started_at": now,
+            "created_at": now,
+            "archived": False,
+        }
+        # Another transaction may be creating the same account (two loads at once): the
+        # insert then waits for it and does nothing, and the lookup finds its row.
         new_id = await self.conn.scalar(
-            insert(t)
-            .values(
-                client_id=self.client_id,
-                scope_key=self.scope_key,
-                owner_kind=str(self.owner_kind),
-                network=str(ref.network),
-                external_id=ref.external_id,
-                handle=ref.handle,
-                name=ref.name,
-                timezone="America/Toronto",
-                collection_started_at=now,
-                created_at=now,
-                archived=False,
-            )
+            _dialect_insert(self.conn)(t)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["scope_key", "network", "external_id"])
             .returning(t.c.id)
         )
+        if new_id is None:
+            found = await self.conn.scalar(
+                _FIND_ACCOUNT,
+                {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id},
+            )
+            if found is None:  # created and removed again meanwhile
+                raise LoadError(f"the {ref.network} account {ref.external_id} changed; retry")
+            return int(found)
         self.counts.accounts_created += 1
         return int(new_id)
 
@@ -496,18 +520,21 @@ class _Loader:
             return cached
         await self.writer.settle()
         t = SourceRecord.__table__  # type: ignore[attr-defined]
-        nullable = (self.client_id, src.version, src.file, sha256)
-        found = await self.conn.scalar(
-            _find_source(tuple(v is None for v in nullable)),
-            {
-                "client_id": self.client_id,
-                "kind": src.kind,
-                "provider": src.provider,
-                "version": src.version,
-                "file_name": src.file,
-                "file_sha256": sha256,
-            },
-        )
+        nulls = tuple(v is None for v in (self.client_id, src.version, src.file, sha256))
+        params = {
+            "client_id": self.client_id,
+            "kind": src.kind,
+            "provider": src.provider,
+            "version": src.version,
+            "file_name": src.file,
+            "file_sha256": sha256,
+        }
+        found = await self.conn.scalar(_find_source(nulls), params)
+        if found is None and self.conn.dialect.name == "postgresql":
+            # Sources have no unique key (their nullable columns): two loads creating the
+            # same one take turns on a lock of its key, and the second finds the first's.
+            await self.conn.execute(_SOURCE_LOCK, {"key": repr((self.client_id, *key))})
+            found = await self.conn.scalar(_find_source(nulls), params)
         if found is None:
             found = await self.conn.scalar(
                 insert(t)

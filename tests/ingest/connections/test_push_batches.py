@@ -142,7 +142,7 @@ async def test_live_pushes_on_overlapping_transactions_lose_and_double_nothing(
             bodies.append((message(ext, day, [float(i)]), f"msg_{uuid.uuid4().hex}"))
         answers = await asyncio.gather(*(push(c, cid, secret, b, msg_id=m) for b, m in bodies))
         assert [a.status_code for a in answers] == [200] * 120
-        assert writer.stats.batches < 120
+        assert writer.stats.largest > 1  # grouped
     engine = create_engine(migrated)
     try:
         async with engine.connect() as conn:
