@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -26,6 +27,7 @@ import pytest
 from services.ingest.models import IngestJob
 from shared.db import create_sessionmaker
 from shared.jobs import JobStatus
+from shared.webhooks import headers_for
 from tests.conftest import CI, DB_KIND, auth, build_app, new_client_id, running
 from tests.faults.test_worker_killed import WorkerProcess, finished, wait_for, workers
 
@@ -282,6 +284,30 @@ async def test_postgres_restart_under_load(pg_server, var_dir):
             assert all(r.status_code == 200 for r in await load(20))
             created = await c.post(f"/v1/clients/{cid}/accounts", json=body, headers=h)
             assert created.status_code == 201, created.text
+            made = await c.post(f"/v1/clients/{cid}/push-secret", headers=h)
+            secret = made.json()["secret"]
+
+            async def pushes(ids: list[str]) -> list[httpx.Response]:
+                raw = json.dumps(
+                    {
+                        "account": {"network": "instagram", "external_id": "pg-restart"},
+                        "metrics": [{"metric": "followers", "day": "2026-03-01", "value": 7}],
+                    }
+                ).encode()
+                return list(
+                    await asyncio.gather(
+                        *(
+                            c.post(
+                                f"/v1/incoming/clients/{cid}/metrics",
+                                content=raw,
+                                headers=headers_for(secret, i, raw),
+                            )
+                            for i in ids
+                        )
+                    )
+                )
+
+            assert [r.status_code for r in await pushes(["msg_before"])] == [200]
 
             pg_server.stop()
             t0 = time.monotonic()
@@ -296,6 +322,12 @@ async def test_postgres_restart_under_load(pg_server, var_dir):
             )
             assert_fast_503(r, time.monotonic() - t0)
             assert (await c.get("/readyz")).status_code == 503
+            # Pushes arriving together while the database is away: a fast 503 each.
+            t0 = time.monotonic()
+            refused = await pushes([f"msg_down_{i}" for i in range(10)])
+            took = time.monotonic() - t0
+            for r in refused:
+                assert_fast_503(r, took)
 
             pg_server.start()
 
@@ -308,3 +340,7 @@ async def test_postgres_restart_under_load(pg_server, var_dir):
             # What was stored before stays; what was refused was never half-stored.
             assert [a["external_id"] for a in rows] == ["pg-restart"]
             assert (await c.get("/readyz")).status_code == 200
+            # A refused push burnt nothing: sent again with its id, it is stored.
+            again = await pushes([f"msg_down_{i}" for i in range(10)])
+            assert [r.status_code for r in again] == [200] * 10
+            assert [r.status_code for r in await pushes(["msg_before"])] == [409]
