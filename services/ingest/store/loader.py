@@ -42,6 +42,7 @@ CONFLICT`` on PostgreSQL. Posts (far fewer rows) go through SQLAlchemy Core.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -198,6 +199,7 @@ async def load(
     owner_kind: OwnerKind | None = None,
     batch_size: int = DEFAULT_BATCH,
     on_batch: OnBatch | None = None,
+    savepoint: bool = True,
 ) -> LoadCounts:
     """Load ``records`` for ``client_id`` (see the module docstring); return the counts.
 
@@ -206,7 +208,9 @@ async def load(
     ``owner_kind`` is the owner of accounts created on the way (default: the client's
     own, or a relay for the agency scope). ``on_batch`` is awaited after a batch is
     written, at most every ``PROGRESS_EVERY_S``, with the running counts (for job
-    progress); no statement of the load is in flight while it runs.
+    progress); no statement of the load is in flight while it runs. ``savepoint=False``
+    is for a caller whose whole transaction is rolled back when the load fails (a batch
+    of pushes): it saves the savepoint's two round trips.
     """
     conn = await db.connection() if isinstance(db, AsyncSession) else db
     if isinstance(db, AsyncSession):
@@ -220,7 +224,9 @@ async def load(
     else:  # pragma: no cover - Balise runs on these two
         raise RuntimeError(f"no bulk path for {conn.dialect.name}")
     await writer.begin()
-    nested = db.begin_nested()
+    nested: contextlib.AbstractAsyncContextManager[Any] = (
+        db.begin_nested() if savepoint else contextlib.nullcontext()
+    )
     async with nested:
         if isinstance(db, AsyncSession):
             # A session emits its SAVEPOINT when it next needs the connection: now, before

@@ -328,7 +328,8 @@ async def _load(
         ]
         source = Source(kind="api", provider=f"push:{provider}", version=version)
         try:
-            counts = await loader.load(session, client_id, records, source)
+            # The batch's transaction is rolled back whole if a load fails: no savepoint.
+            counts = await loader.load(session, client_id, records, source, savepoint=False)
         except loader.LoadError as exc:
             raise Invalid(f"The store refused the metrics: {exc.reason}") from exc
         accounts.update(counts.account_keys)
