@@ -19,6 +19,7 @@ from services.ingest.jobs import registry
 from services.ingest.models import IngestJob
 from services.ingest.stats.router import router as stats_router
 from services.ingest.webhooks.events import outbox
+from services.ingest.webhooks.incoming import PushRoute
 from services.ingest.webhooks.incoming import router as incoming_router
 from services.ingest.webhooks.incoming import secrets_router as push_secrets_router
 from services.ingest.webhooks.push_writer import PushWriter
@@ -53,14 +54,13 @@ def create_app(
         title="Balise ingest API",
         description=__doc__ or "",
         routers=[
-            # First: the push is the hottest route, and routes are matched in order.
-            incoming_router,
             jobs_router(IngestJob),
             accounts_router,
             stats_router,
             audit_router,
             connections_router,
             webhooks_router(outbox),
+            incoming_router,
             push_secrets_router,
             imports_router,
             audit_report_router,
@@ -70,5 +70,7 @@ def create_app(
         introspect_url=settings.web_url,
         engine=engine,
     )
+    # The push is served ahead of every other route (see PushRoute).
+    app.router.routes.insert(0, PushRoute())
     app.state.audit_cache = AuditCache(settings.audit_cache_mb * 1024 * 1024)
     return app

@@ -119,3 +119,34 @@ async def test_forged_stale_and_malformed_pushes_are_refused(make_backend, db):
         r = await c.delete(f"/v1/clients/{cid}/push-secret", headers=auth([cid]))
         assert r.status_code == 204
         assert (await push(c, cid, fresh, raw)).status_code == 401
+
+
+async def test_the_push_is_served_ahead_of_fastapis_routing_and_still_documented(make_backend):
+    from services.ingest.webhooks.incoming import PushRoute
+
+    cid = new_client_id()
+    async with make_backend("ingest") as (app, c):
+        assert isinstance(app.router.routes[0], PushRoute)
+        secret = await new_secret(c, cid)
+        r = await push(c, cid, secret, body())
+        assert r.status_code == 200 and r.headers["x-request-id"]
+        # The metrics label it by its path template, like any route.
+        metrics = (await c.get("/metrics")).text
+        assert (
+            'balise_http_requests_total{method="POST",'
+            'route="/v1/incoming/clients/{client_id}/metrics",service="ingest",status="200"} 1.0'
+        ) in metrics
+        # Refusals are the app's problem documents, with the request id.
+        r = await push(c, cid, "whsec_" + "C" * 43, body())
+        assert r.status_code == 401
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["request_id"] == r.headers["x-request-id"]
+        # An id no client can have: the same answer as a client without a secret.
+        r = await push(c, 2**40, secret, body())
+        assert r.status_code == 401
+        doc = (await c.get("/openapi.json")).json()
+        op = doc["paths"]["/v1/incoming/clients/{client_id}/metrics"]["post"]
+        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/PushAccepted"
+        )
+        assert not any("{client_id:int}" in p for p in doc["paths"])
