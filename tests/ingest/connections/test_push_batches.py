@@ -111,11 +111,22 @@ async def test_a_value_the_database_refuses_is_charged_to_its_own_message(make_b
         # A NUL inside a text: PostgreSQL refuses it when the batch is written (SQLite
         # stores it), so on PostgreSQL the batch fails and is written message by message.
         poison = message("bad\u0000id.org", 0, [1.0])
-        answers = await asyncio.gather(
+        # Held until all seven wait, so that they are written as one batch.
+        writer.concurrency = 0
+        sends = [
             *(push(c, cid, secret, b) for b in good[:3]),
             push(c, cid, secret, poison),
             *(push(c, cid, secret, b) for b in good[3:]),
-        )
+        ]
+        tasks = [asyncio.ensure_future(s) for s in sends]
+        for _ in range(500):  # at most 5 s
+            if len(writer._pending) == len(tasks):
+                break
+            await asyncio.sleep(0.01)
+        assert len(writer._pending) == len(tasks)
+        writer.concurrency = 1
+        writer._start_batches()
+        answers = await asyncio.gather(*tasks)
         codes = [a.status_code for a in answers]
         assert codes[:3] + codes[4:] == [200] * 6
         if DB_KIND == "postgres":
