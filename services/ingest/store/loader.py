@@ -98,6 +98,10 @@ class DailyMetricRow(NamedTuple):
     row: int | None = None
 
 
+#: a daily value in the bulk tuple form: (metric, day, value, 1-based file row)
+Row = tuple[str, dt.date, float, int | None]
+
+
 class DailyMetricRows:
     """Many daily values of one account at once, as plain ``(metric, day, value, row)``
     tuples: a bulk importer yields a few thousand rows per object, so that the layers
@@ -106,9 +110,7 @@ class DailyMetricRows:
 
     __slots__ = ("account", "rows")
 
-    def __init__(
-        self, account: AccountRef, rows: list[tuple[str, dt.date, float, int | None]]
-    ) -> None:
+    def __init__(self, account: AccountRef, rows: list[Row]) -> None:
         self.account = account
         self.rows = rows
 
@@ -283,8 +285,6 @@ _FIND_ACCOUNT = select(_ACCOUNT_T.c.id).where(
 )
 _SOURCE_T = SourceRecord.__table__  # type: ignore[attr-defined]
 _SOURCE_NULLABLE = ("client_id", "version", "file_name", "file_sha256")
-
-
 _SOURCE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
@@ -350,9 +350,7 @@ class _Loader:
             else:
                 await self.add(rec)
 
-    async def add_rows(
-        self, account: AccountRef, rows: Iterable[tuple[str, dt.date, float, int | None]]
-    ) -> None:
+    async def add_rows(self, account: AccountRef, rows: Iterable[Row]) -> None:
         """The bulk tuple form, in a tight loop: this is the import benchmark's path."""
         sid = self.fixed_source
         if sid is None:
@@ -472,11 +470,9 @@ class _Loader:
         if not ref.external_id:
             raise LoadError(f"a {ref.network} account needs its platform id")
         await self.writer.settle()
-        t = Account.__table__  # type: ignore[attr-defined]
-        found = await self.conn.scalar(
-            _FIND_ACCOUNT,
-            {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id},
-        )
+        t = _ACCOUNT_T
+        key = {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id}
+        found = await self.conn.scalar(_FIND_ACCOUNT, key)
         if found is not None:
             return int(found)
         now = utcnow()
@@ -502,10 +498,7 @@ class _Loader:
             .returning(t.c.id)
         )
         if new_id is None:
-            found = await self.conn.scalar(
-                _FIND_ACCOUNT,
-                {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id},
-            )
+            found = await self.conn.scalar(_FIND_ACCOUNT, key)
             if found is None:  # created and removed again meanwhile
                 raise LoadError(f"the {ref.network} account {ref.external_id} changed; retry")
             return int(found)

@@ -301,7 +301,7 @@ async def _record_ids(session: AsyncSession, messages: list[_Message]) -> set[tu
     return {(int(c), str(i)) for c, i in rows}
 
 
-Row = tuple[str, dt.date, float, int | None]
+Row = loader.Row  # (metric, day, value, row)
 #: an account as a push names it: network, platform id, name, handle
 Ident = tuple[str, str, str | None, str | None]
 
