@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 
 from shared import db
 from shared.auth import ApiTokenCache, Role, mint_service_token
@@ -110,8 +111,14 @@ def create_service_app(
     introspect_url: str | None = None,
     engine: AsyncEngine | None = None,
     version: str = "0.1.0",
+    fast_routes: Sequence[BaseRoute] = (),
 ) -> FastAPI:
-    """Build one service's app. ``engine`` may be passed by tests to share a database."""
+    """Build one service's app. ``engine`` may be passed by tests to share a database.
+
+    ``fast_routes`` are plain Starlette routes tried before FastAPI's (the hottest paths,
+    each also declared on a router for the OpenAPI document and for any request they
+    leave to it).
+    """
 
     metrics = Metrics(service)
 
@@ -123,6 +130,9 @@ def create_service_app(
         app.state.engine = eng
         app.state.sessionmaker = db.create_sessionmaker(eng)
         app.state.read_sessionmaker = db.create_read_sessionmaker(eng)
+        # Plain read-only connections, for the few hot routes that skip the ORM (tests
+        # hand their own transaction's session here).
+        app.state.read_connect = db.read_engine(eng).connect
         if settings.check_schema_on_start:
             try:
                 await db.check_schema(eng)
@@ -193,6 +203,7 @@ def create_service_app(
     app.include_router(_ops_router())
     for r in routers:
         app.include_router(r)
+    app.router.routes[0:0] = list(fast_routes)
     app.add_middleware(
         BaliseMiddleware,
         service=service,

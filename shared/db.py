@@ -12,7 +12,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,8 +80,8 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for read-only requests: each statement runs on its own (the driver's
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for read-only statements: each runs on its own (the driver's
     autocommit), so a read costs one round trip instead of BEGIN, query and COMMIT.
 
     PostgreSQL's READ COMMITTED gives each statement its own snapshot inside a
@@ -92,14 +92,14 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
         # pysqlite opens no transaction for a SELECT, so reads cost no BEGIN there; and
         # switching an aiosqlite connection to autocommit and back is two more hops to
         # its thread per request.
-        return async_sessionmaker(
-            engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
-        )
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-only requests, on :func:`read_engine`."""
     return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        class_=AsyncSession,
-        expire_on_commit=False,
-        autoflush=False,
+        read_engine(engine), class_=AsyncSession, expire_on_commit=False, autoflush=False
     )
 
 
@@ -173,6 +173,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@contextlib.asynccontextmanager
+async def read_connection(connect: Callable[[], Any]) -> AsyncIterator[Any]:
+    """A read-only Core connection from ``connect`` (``app.state.read_connect``), for the
+    hottest reads that skip the ORM; an unreachable database answers 503."""
+    try:
+        async with connect() as conn:
+            yield conn
+    except Exception as exc:
+        unavailable = _unavailable(exc)
+        if unavailable is not None:
+            raise unavailable from exc
+        raise
 
 
 @contextlib.asynccontextmanager

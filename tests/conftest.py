@@ -322,6 +322,12 @@ def share_reads(app: Any, session: AsyncSession) -> None:
     app.dependency_overrides[get_read_session] = _read
     app.state.read_sessionmaker = lambda: _SharedRead(session)
 
+    @contextlib.asynccontextmanager
+    async def _connect() -> AsyncIterator[Any]:
+        yield await session.connection()  # the test's transaction, as a Core connection
+
+    app.state.read_connect = _connect
+
 
 @pytest.fixture
 def make_backend(

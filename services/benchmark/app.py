@@ -24,7 +24,7 @@ from services.benchmark.relays.router import router as relays_router
 from services.benchmark.scoring.router import router as scoring_router
 from services.benchmark.webhooks.events import outbox
 from shared.app import create_service_app
-from shared.jobs_api import jobs_router
+from shared.jobs_api import JobListRoute, jobs_router
 from shared.outbox_api import webhooks_router
 
 
@@ -61,5 +61,6 @@ def create_app(
         registry=registry,
         introspect_url=settings.web_url,
         engine=engine,
+        fast_routes=[JobListRoute(BenchmarkJob)],
         lifespan_hook=resources,
     )

@@ -24,7 +24,7 @@ from services.ingest.webhooks.incoming import router as incoming_router
 from services.ingest.webhooks.incoming import secrets_router as push_secrets_router
 from services.ingest.webhooks.push_writer import PushWriter
 from shared.app import create_service_app
-from shared.jobs_api import jobs_router
+from shared.jobs_api import JobListRoute, jobs_router
 from shared.outbox_api import webhooks_router
 
 
@@ -69,8 +69,8 @@ def create_app(
         lifespan_hook=_push_writer,
         introspect_url=settings.web_url,
         engine=engine,
+        # The push and the job list are served ahead of every other route.
+        fast_routes=[PushRoute(), JobListRoute(IngestJob)],
     )
-    # The push is served ahead of every other route (see PushRoute).
-    app.router.routes.insert(0, PushRoute())
     app.state.audit_cache = AuditCache(settings.audit_cache_mb * 1024 * 1024)
     return app

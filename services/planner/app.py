@@ -24,7 +24,7 @@ from services.planner.plans.router import router as plans_router
 from services.planner.tracking.router import router as tracking_router
 from services.planner.webhooks.events import outbox
 from shared.app import create_service_app
-from shared.jobs_api import jobs_router
+from shared.jobs_api import JobListRoute, jobs_router
 from shared.outbox_api import webhooks_router
 
 
@@ -71,4 +71,5 @@ def create_app(
         introspect_url=settings.web_url,
         lifespan_hook=resources,
         engine=engine,
+        fast_routes=[JobListRoute(PlannerJob)],
     )
