@@ -194,8 +194,10 @@ def create_app(
         title="Balise web",
         description=__doc__ or "",
         routers=[
+            # First: the client list and each client's dashboard are the pages most
+            # asked for, and routes are matched in order.
+            home.router,
             auth.router,
-            # Before home: its /c/{slug}/{step_key} would shadow the steps' own pages.
             audit.router,
             imports.router,
             plan.router,
@@ -203,7 +205,8 @@ def create_app(
             webhooks.router,
             benchmark.router,
             benchmark_relays.router,
-            home.router,
+            # After every router with pages under /c/{slug}/, which it would shadow.
+            home.steps_router,
             admin.router,
             tokens.router,
             jobs.router,

@@ -16,7 +16,7 @@ from services.web.config import WebSettings
 from services.web.i18n import LOCALES, Translator, negotiate
 from services.web.models import Client, User
 from shared.auth import Role, Scope, mint_service_token
-from shared.db import read_session
+from shared.db import read_connection
 from shared.errors import DomainError, Forbidden
 
 _MINTED: dict[tuple[object, ...], tuple[float, str]] = {}
@@ -88,21 +88,20 @@ async def get_viewer(request: Request, settings: SettingsDep) -> Viewer | None:
     if cookie:
         sid = request.app.state.signer.loads(cookie)
         if sid:
-            # A read-only session of its own, closed before the page goes on: the page
+            # A read-only connection of its own, closed before the page goes on: the page
             # then waits on the backends without holding a pooled connection (with one
             # held, 20 pages in flight exhausted the pool and the rest failed).
             maker = request.app.state.sessionmaker
-            async with read_session(request.app.state.read_sessionmaker) as db:
+            async with read_connection(request.app.state.read_connect) as conn:
                 loaded = await security.load_session(
-                    db, maker, sid, idle_minutes=settings.session_idle_minutes
+                    conn, maker, sid, idle_minutes=settings.session_idle_minutes
                 )
             if loaded:
-                row, user, visible = loaded
+                row, user, clients = loaded  # fresh objects, bound to no session
                 if security.touch_due(row):
                     await security.touch(maker, row.id_hash)
-                clients = [Client(**c.model_dump()) for c in visible]
                 viewer = Viewer(
-                    user=User(**user.model_dump()),
+                    user=user,
                     csrf_token=row.csrf_token,
                     session_id=sid,
                     clients=clients,

@@ -29,6 +29,8 @@ _env = jinja2.Environment(
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates ship with the code: no stat() of every template on every render.
+    auto_reload=False,
 )
 templates = Jinja2Blocks(env=_env)
 templates.env.globals["nav_steps"] = STEPS

@@ -23,6 +23,8 @@ from shared.db import SessionDep
 from shared.errors import DomainError, NotFound
 
 router = APIRouter(include_in_schema=False)
+#: ``/c/{slug}/{step_key}``: included after every router with pages under ``/c/{slug}/``
+steps_router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -80,7 +82,7 @@ async def client_home(
     return render(request, "clients/home.html", {"panels": loaded, "steps": STEPS})
 
 
-@router.get("/c/{slug}/{step_key}", response_class=HTMLResponse)
+@steps_router.get("/c/{slug}/{step_key}", response_class=HTMLResponse)
 async def step_page(
     request: Request, viewer: ViewerDep, client: ClientDep, step_key: str
 ) -> Response:
