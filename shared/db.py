@@ -175,6 +175,69 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+class ReadQuery:
+    """A prebuilt read-only statement for the hottest reads (the job list every client
+    page asks each backend for, the session lookup before every page).
+
+    On PostgreSQL it runs straight on the asyncpg connection, compiled once: Core's
+    execution around the driver (execution context, cursor adaptation, result object)
+    cost ~0.33 ms of CPU per call against ~0.17 ms this way. Elsewhere it runs through
+    Core. Either way the values pass through the columns' own result processors, so the
+    rows hold what Core would give (parsed JSON, datetimes).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._pg: tuple[str, list[str], dict[str, Any], list[Any]] | None = None
+
+    def _compiled(self, dialect: Any) -> tuple[str, list[str], dict[str, Any], list[Any]]:
+        if self._pg is None:
+            compiled = self.statement.compile(dialect=dialect)
+            processors = [
+                c.type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in self.statement.selected_columns
+            ]
+            # The values written into the statement (``role == 'admin'``) are binds too.
+            fixed = {k: b.effective_value for k, b in compiled.binds.items() if not b.required}
+            self._pg = (compiled.string, list(compiled.positiontup or ()), fixed, processors)
+        return self._pg
+
+    async def all(self, conn: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows, as tuples in the statement's column order."""
+        if conn.dialect.name != "postgresql":
+            return [tuple(r) for r in (await conn.execute(self.statement, params)).all()]
+        sql, names, fixed, processors = self._compiled(conn.dialect)
+        values = [params[n] if n in params else fixed[n] for n in names]
+        raw = await conn.get_raw_connection()
+        try:
+            records = await raw.driver_connection.fetch(sql, *values)
+        except Exception as exc:
+            if _driver_disconnect(exc):
+                # Core would have invalidated the connection: a dead one must not go
+                # back to the pool, or every later read would fail on it.
+                await conn.invalidate()
+                raise ConnectionError("the database connection was lost") from exc
+            raise
+        if not any(processors):
+            return [tuple(r) for r in records]
+        return [
+            tuple(v if p is None or v is None else p(v) for p, v in zip(processors, r, strict=True))
+            for r in records
+        ]
+
+
+def _driver_disconnect(exc: BaseException) -> bool:
+    """Whether an asyncpg error means the connection is gone (class 08 connection
+    exceptions, class 57 shutdowns, a closed connection)."""
+    if isinstance(exc, _DB_DOWN):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in ("08", "57"):
+        return True
+    name = type(exc).__name__
+    return name in ("ConnectionDoesNotExistError", "InterfaceError", "InternalClientError")
+
+
 @contextlib.asynccontextmanager
 async def read_connection(connect: Callable[[], Any]) -> AsyncIterator[Any]:
     """A read-only Core connection from ``connect`` (``app.state.read_connect``), for the

@@ -16,7 +16,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from shared.auth import Principal, PrincipalDep, Role, WriterDep, get_principal
-from shared.db import ReadSessionDep, SessionDep, read_connection
+from shared.db import ReadQuery, ReadSessionDep, SessionDep, read_connection
 from shared.errors import Conflict, NotFound
 from shared.jobs import JobBase, JobPublic, JobStatus, after_commit, public
 from shared.schemas.common import Page
@@ -88,6 +88,8 @@ def jobs_router(job_model: type[JobBase]) -> APIRouter:
 _PUBLIC = [n for n in JobPublic.model_fields if n != "retryable"]
 _ID = re.compile(r"[1-9][0-9]{0,8}")  # a client id the fast path takes (below 2^31)
 _STATUSES = frozenset(JobStatus)
+_STATUS = _PUBLIC.index("status")
+_JOB_PAGE = Page[JobPublic]
 
 
 class JobListRoute(Route):
@@ -117,9 +119,11 @@ class JobListRoute(Route):
         )
         newest = jobs.c.created_at.desc()
         limit = bindparam("limit", type_=Integer)
-        self._statements = {
-            False: base.order_by(newest).limit(limit),
-            True: base.where(jobs.c.status == bindparam("status")).order_by(newest).limit(limit),
+        self._queries = {
+            False: ReadQuery(base.order_by(newest).limit(limit)),
+            True: ReadQuery(
+                base.where(jobs.c.status == bindparam("status")).order_by(newest).limit(limit)
+            ),
         }
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -138,12 +142,13 @@ class JobListRoute(Route):
         principal = await get_principal(request)
         query: dict[str, Any] = scope["job_query"]
         principal.require_client(query["client_id"])
-        statement = self._statements["status" in query]
         async with read_connection(request.app.state.read_connect) as conn:
-            rows = (await conn.execute(statement, query)).all()
-        page = Page[JobPublic](
+            rows = await self._queries["status" in query].all(conn, query)
+        page = _JOB_PAGE(
             data=[
-                JobPublic(**dict(zip(_PUBLIC, row, strict=True)), retryable=row.status == "failed")
+                JobPublic(
+                    **dict(zip(_PUBLIC, row, strict=True)), retryable=row[_STATUS] == "failed"
+                )
                 for row in rows
             ],
             next_cursor=None,

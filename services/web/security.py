@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.web.models import Client, LoginAttempt, Session, User, UserClient
 from shared.auth import Role
 from shared.clock import utcnow
+from shared.db import ReadQuery
 
 SESSION_COOKIE = "balise_session"
 LOCALE_COOKIE = "balise_locale"
@@ -102,7 +103,7 @@ _SESSION_T: Table = Session.__table__  # type: ignore[attr-defined]
 _USER_T: Table = User.__table__  # type: ignore[attr-defined]
 _CLIENT_T: Table = Client.__table__  # type: ignore[attr-defined]
 _USER_CLIENT_T: Table = UserClient.__table__  # type: ignore[attr-defined]
-_LOAD_SESSION = (
+_LOAD_SESSION = ReadQuery(
     sa_select(_SESSION_T, _USER_T, _CLIENT_T)
     .join_from(_SESSION_T, _USER_T, _USER_T.c.id == _SESSION_T.c.user_id)
     .outerjoin(
@@ -136,7 +137,7 @@ async def load_session(
 
     One round trip on ``conn`` (a read-only connection: this runs before every page); an
     expired session is deleted through ``maker``'s own short transaction."""
-    rows = (await conn.execute(_LOAD_SESSION, {"id_hash": _sid_hash(sid)})).all()
+    rows = await _LOAD_SESSION.all(conn, {"id_hash": _sid_hash(sid)})
     if not rows:
         return None
     first = rows[0]

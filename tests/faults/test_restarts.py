@@ -275,10 +275,10 @@ async def test_postgres_restart_under_load(pg_server, var_dir):
             body = {"network": "instagram", "external_id": "pg-restart", "name": "PG"}
 
             async def load(n: int) -> list[httpx.Response]:
+                # Through the ORM (the accounts) and straight on the driver (the job list).
+                paths = [f"/v1/clients/{cid}/accounts", f"/v1/jobs?client_id={cid}"]
                 return list(
-                    await asyncio.gather(
-                        *(c.get(f"/v1/clients/{cid}/accounts", headers=h) for _ in range(n))
-                    )
+                    await asyncio.gather(*(c.get(paths[i % 2], headers=h) for i in range(n)))
                 )
 
             assert all(r.status_code == 200 for r in await load(20))
@@ -335,6 +335,8 @@ async def test_postgres_restart_under_load(pg_server, var_dir):
                 return all(r.status_code == 200 for r in await load(10))
 
             await wait_for("requests to succeed again", recovered, 20)
+            jobs = await c.get(f"/v1/jobs?client_id={cid}", headers=h)
+            assert jobs.status_code == 200 and jobs.json()["data"] == []
             listed = (await c.get(f"/v1/clients/{cid}/accounts", headers=h)).json()
             rows = listed["data"] if isinstance(listed, dict) else listed
             # What was stored before stays; what was refused was never half-stored.
