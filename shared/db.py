@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, Request
 from sqlalchemy import event, text
@@ -143,6 +143,15 @@ def _unavailable(exc: BaseException) -> ServiceUnavailable | None:
     return database_unavailable()
 
 
+def _raise_as_unavailable(exc: BaseException) -> NoReturn:
+    """Raise the 503 of an unreachable database for a connection error, ``exc`` itself
+    for any other (called from the ``except`` of a session or connection scope)."""
+    unavailable = _unavailable(exc)
+    if unavailable is not None:
+        raise unavailable from exc
+    raise exc
+
+
 def database_unavailable() -> ServiceUnavailable:
     """The 503 problem of an unreachable database (fail fast; the caller retries)."""
     return ServiceUnavailable(
@@ -159,10 +168,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
     except BaseException as exc:
         await session.rollback()
-        unavailable = _unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
-        raise
+        _raise_as_unavailable(exc)
     else:
         # Jobs and webhook deliveries are submitted only once their rows are committed.
         from shared.jobs import run_after_commit
@@ -246,10 +252,7 @@ async def read_connection(connect: Callable[[], Any]) -> AsyncIterator[Any]:
         async with connect() as conn:
             yield conn
     except Exception as exc:
-        unavailable = _unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
-        raise
+        _raise_as_unavailable(exc)
 
 
 @contextlib.asynccontextmanager
@@ -264,10 +267,7 @@ async def read_session(
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("a read-only session was given changes to write")
     except BaseException as exc:
-        unavailable = _unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
-        raise
+        _raise_as_unavailable(exc)
     finally:
         await session.close()
 
