@@ -234,14 +234,17 @@ class ReadQuery:
 
 def _driver_disconnect(exc: BaseException) -> bool:
     """Whether an asyncpg error means the connection is gone (class 08 connection
-    exceptions, class 57 shutdowns, a closed connection)."""
+    exceptions, class 57 shutdowns, a connection closed under or before the query). A
+    misuse of a live connection ("another operation is in progress") is not one."""
     if isinstance(exc, _DB_DOWN):
         return True
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate[:2] in ("08", "57"):
         return True
     name = type(exc).__name__
-    return name in ("ConnectionDoesNotExistError", "InterfaceError", "InternalClientError")
+    if name == "ConnectionDoesNotExistError":
+        return True
+    return name == "InterfaceError" and "connection is closed" in str(exc)
 
 
 @contextlib.asynccontextmanager

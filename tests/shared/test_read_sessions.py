@@ -48,3 +48,56 @@ async def test_a_read_only_session_refuses_changes_and_writes_nothing(migrated):
         assert await _slugs(create_sessionmaker(engine), slug) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_read_query_gives_what_core_gives(migrated):
+    """``ReadQuery`` (straight on asyncpg on PostgreSQL) against Core's own rows: the
+    values written into the statement, JSON parsed, datetimes, NULLs."""
+    from sqlalchemy import bindparam, literal
+    from sqlalchemy import select as core_select
+
+    from services.ingest.models import IngestJob
+    from shared.db import ReadQuery, read_engine
+
+    engine = create_engine(migrated)
+    jobs = IngestJob.__table__
+    cid = 900_000_000 + uuid.uuid4().int % 1_000_000
+    statement = (
+        core_select(jobs.c.id, jobs.c.result, jobs.c.created_at, jobs.c.error, literal("é"))
+        .where(jobs.c.client_id == bindparam("cid"), jobs.c.status != "failed")
+        .order_by(jobs.c.name)
+    )
+    try:
+        async with create_sessionmaker(engine)() as w:
+            w.add(IngestJob(name="a", client_id=cid, result={"rows": [1, 2], "n": "é"}))
+            w.add(IngestJob(name="b", client_id=cid, result=None, error="x"))
+            w.add(IngestJob(name="c", client_id=cid, status="failed"))
+            await w.commit()
+        async with read_engine(engine).connect() as conn:
+            expected = [tuple(r) for r in (await conn.execute(statement, {"cid": cid})).all()]
+            got = await ReadQuery(statement).all(conn, {"cid": cid})
+        assert got == expected
+        assert [r[1] for r in got] == [{"rows": [1, 2], "n": "é"}, None]
+        assert [r[3] for r in got] == [None, "x"] and {r[4] for r in got} == {"é"}
+    finally:
+        async with create_sessionmaker(engine)() as w:
+            for j in (await w.exec(select(IngestJob).where(IngestJob.client_id == cid))).all():
+                await w.delete(j)
+            await w.commit()
+        await engine.dispose()
+
+
+def test_only_a_lost_connection_counts_as_one():
+    from asyncpg import exceptions as pg
+
+    from shared.db import _driver_disconnect
+
+    assert _driver_disconnect(pg.ConnectionDoesNotExistError("closed in the middle"))
+    assert _driver_disconnect(pg.AdminShutdownError("terminating connection"))
+    assert _driver_disconnect(pg.InterfaceError("cannot perform operation: connection is closed"))
+    assert _driver_disconnect(ConnectionResetError())
+    assert not _driver_disconnect(
+        pg.InterfaceError("cannot perform operation: another operation is in progress")
+    )
+    assert not _driver_disconnect(pg.UniqueViolationError("duplicate key"))
+    assert not _driver_disconnect(ValueError("bad value"))
