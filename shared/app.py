@@ -130,9 +130,10 @@ def create_service_app(
         app.state.engine = eng
         app.state.sessionmaker = db.create_sessionmaker(eng)
         app.state.read_sessionmaker = db.create_read_sessionmaker(eng)
-        # Plain read-only connections, for the few hot routes that skip the ORM (tests
-        # hand their own transaction's session here).
-        app.state.read_connect = db.read_engine(eng).connect
+        # The few hottest reads skip the ORM and SQLAlchemy's pool (tests hand a reader
+        # of their own transaction here).
+        reader = db.HotReader(eng, size=settings.db_hot_pool_size)
+        app.state.reader = reader
         if settings.check_schema_on_start:
             try:
                 await db.check_schema(eng)
@@ -145,6 +146,8 @@ def create_service_app(
         runner: InProcessRunner | None = None
         app.state.redis = None
         try:
+            await reader.start()
+            stack.push_async_callback(reader.close)
             if introspect_url is not None:
                 app.state.api_tokens = ApiTokenCache(
                     _introspector(service, settings, introspect_url),

@@ -16,7 +16,7 @@ from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
 from shared.auth import Principal, PrincipalDep, Role, WriterDep, get_principal
-from shared.db import ReadQuery, ReadSessionDep, SessionDep, read_connection
+from shared.db import ReadQuery, ReadSessionDep, SessionDep
 from shared.errors import Conflict, NotFound
 from shared.jobs import JobBase, JobPublic, JobStatus, after_commit, public
 from shared.schemas.common import Page
@@ -99,7 +99,7 @@ class JobListRoute(Route):
     that client's recent jobs, so this list is the backends' most frequent read. Through
     FastAPI's routing, dependency solving and the ORM it cost each backend ~1.7 ms of CPU
     for an empty list. Here: the same authentication (:func:`get_principal`) and client
-    check, one prebuilt Core statement on a read-only connection, the same
+    check, one prebuilt statement through the app's :class:`HotReader`, the same
     :class:`Page` of :class:`JobPublic` serialised by pydantic.
 
     Only well-formed queries take this path (``client_id`` a positive id, ``status`` a
@@ -142,8 +142,7 @@ class JobListRoute(Route):
         principal = await get_principal(request)
         query: dict[str, Any] = scope["job_query"]
         principal.require_client(query["client_id"])
-        async with read_connection(request.app.state.read_connect) as conn:
-            rows = await self._queries["status" in query].all(conn, query)
+        rows = await request.app.state.reader.all(self._queries["status" in query], query)
         page = _JOB_PAGE(
             data=[
                 JobPublic(

@@ -115,6 +115,13 @@ class ServiceSettings(BaseSettings):
         10_000, description="How long SQLite waits on a locked database before failing (ms)."
     )
     db_pool_size: int = Field(10, description="Connection pool size (PostgreSQL).")
+    db_hot_pool_size: int = Field(
+        5,
+        description=(
+            "Connections of the small pool that serves the hottest reads (the session "
+            "lookup, the job lists) apart from the main one (PostgreSQL; opened on demand)."
+        ),
+    )
     db_pool_overflow: int = Field(
         0,
         description=(

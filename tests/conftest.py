@@ -314,7 +314,7 @@ class _SharedRead:
 def share_reads(app: Any, session: AsyncSession) -> None:
     """Make the app's read-only sessions (``ReadSessionDep``, the web viewer's) read
     through the test's session, so they see its uncommitted rows."""
-    from shared.db import get_read_session
+    from shared.db import SharedReader, get_read_session
 
     async def _read() -> AsyncIterator[Any]:
         yield _SharedRead(session)
@@ -326,7 +326,7 @@ def share_reads(app: Any, session: AsyncSession) -> None:
     async def _connect() -> AsyncIterator[Any]:
         yield await session.connection()  # the test's transaction, as a Core connection
 
-    app.state.read_connect = _connect
+    app.state.reader = SharedReader(_connect)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from services.web.config import WebSettings
 from services.web.i18n import LOCALES, Translator, negotiate
 from services.web.models import Client, User
 from shared.auth import Role, Scope, mint_service_token
-from shared.db import read_connection
 from shared.errors import DomainError, Forbidden
 
 _MINTED: dict[tuple[object, ...], tuple[float, str]] = {}
@@ -88,14 +87,13 @@ async def get_viewer(request: Request, settings: SettingsDep) -> Viewer | None:
     if cookie:
         sid = request.app.state.signer.loads(cookie)
         if sid:
-            # A read-only connection of its own, closed before the page goes on: the page
-            # then waits on the backends without holding a pooled connection (with one
-            # held, 20 pages in flight exhausted the pool and the rest failed).
+            # One read on a connection given back at once: the page then waits on the
+            # backends without holding a pooled connection (with one held, 20 pages in
+            # flight exhausted the pool and the rest failed).
             maker = request.app.state.sessionmaker
-            async with read_connection(request.app.state.read_connect) as conn:
-                loaded = await security.load_session(
-                    conn, maker, sid, idle_minutes=settings.session_idle_minutes
-                )
+            loaded = await security.load_session(
+                request.app.state.reader, maker, sid, idle_minutes=settings.session_idle_minutes
+            )
             if loaded:
                 row, user, clients = loaded  # fresh objects, bound to no session
                 if security.touch_due(row):

@@ -130,14 +130,15 @@ _C0 = _U0 + len(_USER_COLS)
 
 
 async def load_session(
-    conn: Any, maker: Any, sid: str, *, idle_minutes: int
+    reader: Any, maker: Any, sid: str, *, idle_minutes: int
 ) -> tuple[Session, User, list[Client]] | None:
     """The live session ``sid``, its active user and the clients that user may see (by
     name; every client for an admin, the assigned ones otherwise, never an archived one).
 
-    One round trip on ``conn`` (a read-only connection: this runs before every page); an
-    expired session is deleted through ``maker``'s own short transaction."""
-    rows = await _LOAD_SESSION.all(conn, {"id_hash": _sid_hash(sid)})
+    One round trip through ``reader`` (the app's :class:`~shared.db.HotReader`: this runs
+    before every page); an expired session is deleted through ``maker``'s own short
+    transaction."""
+    rows = await reader.all(_LOAD_SESSION, {"id_hash": _sid_hash(sid)})
     if not rows:
         return None
     first = rows[0]

@@ -51,13 +51,14 @@ async def test_a_read_only_session_refuses_changes_and_writes_nothing(migrated):
 
 
 async def test_a_read_query_gives_what_core_gives(migrated):
-    """``ReadQuery`` (straight on asyncpg on PostgreSQL) against Core's own rows: the
+    """``ReadQuery`` (straight on asyncpg on PostgreSQL), on a Core connection and through
+    a :class:`HotReader`, against Core's own rows: the
     values written into the statement, JSON parsed, datetimes, NULLs."""
     from sqlalchemy import bindparam, literal
     from sqlalchemy import select as core_select
 
     from services.ingest.models import IngestJob
-    from shared.db import ReadQuery, read_engine
+    from shared.db import HotReader, ReadQuery, read_engine
 
     engine = create_engine(migrated)
     jobs = IngestJob.__table__
@@ -77,6 +78,15 @@ async def test_a_read_query_gives_what_core_gives(migrated):
             expected = [tuple(r) for r in (await conn.execute(statement, {"cid": cid})).all()]
             got = await ReadQuery(statement).all(conn, {"cid": cid})
         assert got == expected
+        # The same through the hot reader (its own asyncpg pool on PostgreSQL).
+        reader = HotReader(engine, size=2)
+        await reader.start()
+        try:
+            query = ReadQuery(statement)
+            assert await reader.all(query, {"cid": cid}) == expected
+            assert await reader.all(query, {"cid": cid + 1}) == []
+        finally:
+            await reader.close()
         assert [r[1] for r in got] == [{"rows": [1, 2], "n": "é"}, None]
         assert [r[3] for r in got] == [None, "x"] and {r[4] for r in got} == {"é"}
     finally:
@@ -101,3 +111,40 @@ def test_only_a_lost_connection_counts_as_one():
     )
     assert not _driver_disconnect(pg.UniqueViolationError("duplicate key"))
     assert not _driver_disconnect(ValueError("bad value"))
+
+
+async def test_a_hot_reader_answers_503_when_the_database_is_unreachable(migrated):
+    """Nothing listens on the port: the read fails fast with the 503 problem (recovery
+    after a real restart is the PostgreSQL restart fault test's)."""
+    import socket
+
+    from sqlalchemy import literal
+    from sqlalchemy import select as core_select
+
+    from shared.db import HotReader, ReadQuery
+    from shared.errors import ServiceUnavailable
+
+    if not migrated.startswith("postgresql"):
+        pytest.skip("the hot reader has a pool of its own on PostgreSQL only")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    engine = create_engine(migrated)
+    dead = create_engine(engine.url.set(host="127.0.0.1", port=port).render_as_string(False))
+    query = ReadQuery(core_select(literal(1)))
+    reader = HotReader(dead, size=1)
+    await reader.start()
+    try:
+        with pytest.raises(ServiceUnavailable) as caught:
+            await reader.all(query, {})
+        assert caught.value.status == 503
+    finally:
+        await reader.close()
+        await dead.dispose()
+    live = HotReader(engine, size=1)  # the same query on a reachable database
+    await live.start()
+    try:
+        assert await live.all(query, {}) == [(1,)]
+    finally:
+        await live.close()
+        await engine.dispose()
