@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +27,8 @@ from services.web.models import Client, LoginAttempt, Session, User, UserClient
 from shared.auth import Role
 from shared.clock import utcnow
 from shared.db import ReadQuery
+
+_M = TypeVar("_M")
 
 SESSION_COOKIE = "balise_session"
 LOCALE_COOKIE = "balise_locale"
@@ -129,6 +132,18 @@ _U0 = len(_SESSION_COLS)
 _C0 = _U0 + len(_USER_COLS)
 
 
+def _loaded(model: type[_M], names: list[str], values: Sequence[Any]) -> _M:
+    """A model instance holding one row's columns, bound to no session, made as the ORM's
+    own loading makes one: a new instance, its attributes set in its ``__dict__``.
+
+    ``Model(**values)`` costs ~26 µs (SQLModel's construction, then SQLAlchemy's
+    attribute events), this ~2 µs; a page's lookup makes five to ten of them.
+    """
+    obj = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(zip(names, values, strict=True))
+    return cast(_M, obj)
+
+
 async def load_session(
     reader: Any, maker: Any, sid: str, *, idle_minutes: int
 ) -> tuple[Session, User, list[Client]] | None:
@@ -142,11 +157,9 @@ async def load_session(
     if not rows:
         return None
     first = rows[0]
-    row = Session(**dict(zip(_SESSION_COLS, first[:_U0], strict=True)))
-    user = User(**dict(zip(_USER_COLS, first[_U0:_C0], strict=True)))
-    clients = [
-        Client(**dict(zip(_CLIENT_COLS, r[_C0:], strict=True))) for r in rows if r[_C0] is not None
-    ]
+    row = _loaded(Session, _SESSION_COLS, first[:_U0])
+    user = _loaded(User, _USER_COLS, first[_U0:_C0])
+    clients = [_loaded(Client, _CLIENT_COLS, r[_C0:]) for r in rows if r[_C0] is not None]
     now = utcnow()
     if row.expires_at <= now or row.last_seen_at < now - dt.timedelta(minutes=idle_minutes):
         await forget(maker, row.id_hash)
