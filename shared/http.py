@@ -102,6 +102,36 @@ def _query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+class _Answer:
+    """A backend's answer as read off the wire; the :class:`httpx.Response` that the
+    typed clients' callers get is built only when asked for (the hot reads, a page's job
+    lists, need only the status and the bytes)."""
+
+    __slots__ = ("_full", "_raw_headers", "content", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        content: bytes,
+        *,
+        raw_headers: Any = (),
+        full: httpx.Response | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.content = content
+        self._raw_headers = raw_headers
+        self._full = full
+
+    def response(self) -> httpx.Response:
+        if self._full is None:
+            self._full = httpx.Response(
+                self.status_code,
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw_headers],
+                content=self.content,
+            )
+        return self._full
+
+
 class BackendClient:
     """Base for the typed clients (``services/web/clients/*``, backend-to-backend calls)."""
 
@@ -156,7 +186,7 @@ class BackendClient:
         body: bytes | None,
         headers: dict[str, str],
         timeout: float | None,
-    ) -> httpx.Response:
+    ) -> _Answer:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         kw: dict[str, Any] = {}
         if timeout is not None:
@@ -170,14 +200,16 @@ class BackendClient:
             allow_redirects=False,
             **kw,
         ) as r:
-            content = await r.read()
-            return httpx.Response(
-                r.status,
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.raw_headers],
-                content=content,
-            )
+            return _Answer(r.status, await r.read(), raw_headers=r.raw_headers)
 
-    async def request(
+    async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """The backend's answer (a 2xx or 3xx; anything else raises :class:`BackendError`).
+
+        Keywords: ``token``, ``params``, ``json``, ``content``, ``files``, ``data``,
+        ``headers``, ``idempotency_key``, ``timeout``."""
+        return (await self._exchange(method, path, **kw)).response()
+
+    async def _exchange(
         self,
         method: str,
         path: str,
@@ -191,7 +223,7 @@ class BackendClient:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
-    ) -> httpx.Response:
+    ) -> _Answer:
         method = method.upper()
         hdrs: dict[str, str] = dict(headers or {})
         if token:
@@ -219,7 +251,7 @@ class BackendClient:
                 if direct:
                     resp = await self._send_direct(method, path, query, body, hdrs, timeout)
                 else:
-                    resp = await self.http.request(
+                    full = await self.http.request(
                         method,
                         path,
                         params=clean_params,
@@ -230,6 +262,7 @@ class BackendClient:
                         headers=hdrs,
                         **extra,
                     )
+                    resp = _Answer(full.status_code, full.content, full=full)
             except (httpx.TransportError, OSError, TimeoutError, aiohttp.ClientError) as exc:
                 last_exc = exc
                 if attempt + 1 < attempts:
@@ -248,9 +281,15 @@ class BackendClient:
         delay = self.backoff * (2**attempt)
         await asyncio.sleep(delay + random.uniform(0, delay))
 
-    def _check(self, resp: httpx.Response) -> httpx.Response:
+    def _check(self, answer: _Answer) -> _Answer:
+        if answer.status_code >= 400:
+            self._check_response(answer.response())
+        return answer
+
+    def _check_response(self, resp: httpx.Response) -> None:
+        """Raise the :class:`BackendError` an error answer (4xx, 5xx) means."""
         if resp.status_code < 400:
-            return resp
+            return
         problem: dict[str, Any] = {}
         try:
             body = resp.json()
@@ -266,17 +305,17 @@ class BackendClient:
         raise BackendRejected(self.service, detail, resp.status_code, problem)
 
     async def get_model(self, model: type[M], path: str, **kw: Any) -> M:
-        resp = await self.request("GET", path, **kw)
-        return model.model_validate_json(resp.content)
+        answer = await self._exchange("GET", path, **kw)
+        return model.model_validate_json(answer.content)
 
     async def get_as(self, type_: Any, path: str, **kw: Any) -> Any:
-        resp = await self.request("GET", path, **kw)
-        return TypeAdapter(type_).validate_json(resp.content)
+        answer = await self._exchange("GET", path, **kw)
+        return TypeAdapter(type_).validate_json(answer.content)
 
     async def send_model(
         self, method: str, model: type[M], path: str, body: BaseModel | None = None, **kw: Any
     ) -> M:
         if body is not None:
             kw["json"] = body.model_dump(mode="json", exclude_unset=True)
-        resp = await self.request(method, path, **kw)
-        return model.model_validate_json(resp.content)
+        answer = await self._exchange(method, path, **kw)
+        return model.model_validate_json(answer.content)

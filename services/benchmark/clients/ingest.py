@@ -211,7 +211,7 @@ class IngestClient(BackendClient):
         ) as resp:
             if resp.status_code >= 400:
                 await resp.aread()
-                self._check(resp)
+                self._check_response(resp)
             if query.encoding == "binary":
                 reader = FrameReader()
                 async for data in resp.aiter_bytes():
