@@ -214,6 +214,7 @@ def create_app(
         ],
         lifespan_hook=resources,
         engine=engine,
+        fast_routes=[home.dashboard_route],
     )
     app.state.signer = SessionSigner(settings.secret_key.get_secret_value())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
