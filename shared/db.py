@@ -242,6 +242,10 @@ class ReadQuery:
             raise
 
 
+#: seconds a hot read may take (a session lookup, a job list) before it answers 503
+HOT_READ_TIMEOUT = 10
+
+
 async def _no_reset(_conn: Any) -> None:
     """A hot reader's connection needs no reset on release: it only ever runs prebuilt
     SELECTs outside any transaction, and sets no session state."""
@@ -280,7 +284,9 @@ class HotReader:
             reset=_no_reset,
             init=self._init_connection,
             timeout=5,  # fail fast when PostgreSQL is unreachable (as the engine does)
-            command_timeout=60,
+            # These reads are small indexed lookups; a query held longer than this means
+            # a stuck database, and it also bounds the wait for a free connection below.
+            command_timeout=HOT_READ_TIMEOUT,
         )
 
     async def _init_connection(self, driver: Any) -> None:
@@ -307,10 +313,13 @@ class HotReader:
             async with read_connection(read_engine(self.engine).connect) as conn:
                 return await query.all(conn, params)
         try:
-            async with self._pool.acquire(timeout=5) as driver:
+            # No acquire timeout: asyncpg runs a timed acquire as a task of its own (a
+            # tenth of a job list's CPU); the wait is bounded all the same, each query
+            # ahead holding its connection HOT_READ_TIMEOUT seconds at most.
+            async with self._pool.acquire() as driver:
                 return await query.fetch(driver, self._dialect, params)
         except Exception as exc:
-            # A pool that hands out no connection in time is a TimeoutError: 503 too.
+            # A query past its timeout is a TimeoutError: 503 too.
             if _driver_disconnect(exc):
                 log.warning("database unavailable: %s", type(exc).__name__)
                 raise database_unavailable() from exc
