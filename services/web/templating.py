@@ -70,6 +70,7 @@ def base_context(request: Request) -> dict[str, Any]:
     t: Translator = getattr(state, "t", None) or Translator("fr_CA")
     return {
         "request": request,
+        "path": request.url.path,
         "_": t,
         "t": t,
         "locale": t.locale,
