@@ -27,15 +27,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("balise.access")
 _rng = random.Random()
-_rng_pid = os.getpid()
+# Reseeded in a forked child (uvicorn's workers) so processes never share a sequence; the
+# check used to be a getpid() system call on every request.
+os.register_at_fork(after_in_child=_rng.seed)
 
 
 def _rand(bits: int) -> int:
-    """Random bits, reseeded after a fork so worker processes never share a sequence."""
-    global _rng_pid
-    if os.getpid() != _rng_pid:
-        _rng.seed()
-        _rng_pid = os.getpid()
+    """Random bits (a request id: unique, not secret)."""
     return _rng.getrandbits(bits)
 
 
@@ -104,6 +102,7 @@ class BaliseMiddleware:
         self.max_body = max_body_bytes
         self.max_upload = max_upload_bytes
         self.quiet = quiet_paths
+        self._cache: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,12 +168,11 @@ class BaliseMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(
-                self.service, method, template, str(status_holder[0])
-            ).inc()
-            self.metrics.latency.labels(self.service, method, template).observe(elapsed)
+            counter, latency = self._series(method, template, status_holder[0])
+            counter.inc()
+            latency.observe(elapsed)
             path = scope.get("path", "")
-            if path not in self.quiet:
+            if path not in self.quiet and access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %s %.1fms",
                     method,
@@ -191,6 +189,23 @@ class BaliseMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+    def _series(self, method: str, template: str, status: int) -> tuple[Any, Any]:
+        """The request counter and latency histogram of these labels, looked up once:
+        ``labels()`` takes a lock and checks its arguments on every call. Routes are
+        templates and methods and statuses few, so the cache stays small; an unmatched
+        path is labelled "unmatched", never by itself."""
+        key = (method, template, status)
+        series = self._cache.get(key)
+        if series is None:
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            m = self.metrics
+            series = self._cache[key] = (
+                m.requests.labels(self.service, method, template, str(status)),
+                m.latency.labels(self.service, method, template),
+            )
+        return series
 
     async def _reject(self, send: Send, rid: str, limit: int) -> None:
         body = _problem_bytes(
