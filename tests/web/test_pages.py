@@ -180,3 +180,53 @@ async def test_fragments_are_served_to_htmx_and_pages_otherwise(stack):
 async def test_unknown_pages_render_a_404_page(stack):
     r = await stack.web.get("/no/such/page")
     assert r.status_code == 404 and soup(r).find("h1").get_text() == "404"
+
+
+async def test_the_dashboard_served_ahead_of_fastapi_answers_as_the_declared_route(stack):
+    """The client home is served by a plain route (``home.dashboard_route``) ahead of
+    FastAPI; without it the declared route answers. Both give the same status, location
+    and page for a signed-in user's own client (with and without ``HX-Request``), another
+    client, an unknown one and a visitor who is not signed in."""
+    import httpx
+
+    from services.web.routers import home
+
+    mine, other = await make_client(stack.engine), await make_client(stack.engine)
+    user = await make_user(stack.engine, "community_manager", [mine])
+    async with await stack.session() as s:
+        s.add(IngestJob(name="ingest.sync", client_id=mine.id, status=JobStatus.failed))
+        await s.commit()
+    await login(stack.web, user.email)
+    visitor = httpx.AsyncClient(transport=stack.web._transport, base_url="http://web")
+    requests = [
+        (stack.web, f"/c/{mine.slug}", {}),
+        (stack.web, f"/c/{mine.slug}", {"HX-Request": "true"}),
+        (stack.web, f"/c/{other.slug}", {}),
+        (stack.web, "/c/no-such-client", {}),
+        (visitor, f"/c/{mine.slug}", {}),
+    ]
+
+    async def answers() -> list[tuple[int, str | None, str | None, str]]:
+        out = []
+        for client, url, headers in requests:
+            r = await client.get(url, headers=headers)
+            ctype, location = r.headers.get("content-type"), r.headers.get("location")
+            out.append((r.status_code, ctype, location, r.text))
+        return out
+
+    routes = stack.web_app.router.routes
+    assert routes[0] is home.dashboard_route
+    fast = await answers()
+    routes.remove(home.dashboard_route)
+    try:
+        declared = await answers()
+    finally:
+        routes.insert(0, home.dashboard_route)
+    assert fast == declared
+    assert [a[0] for a in fast][:4] == [200, 200, 404, 404]
+    assert fast[4][0] in (303, 307) and "/login" in (fast[4][2] or "")
+    from bs4 import BeautifulSoup
+
+    panel = BeautifulSoup(fast[0][3], "html.parser").select_one("[data-panel=ingest]")
+    assert panel is not None and "ingest.sync" in panel.get_text()
+    await visitor.aclose()
