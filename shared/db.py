@@ -270,6 +270,8 @@ class HotReader:
         self.size = size
         self._pool: Any = None
         self._dialect = engine.dialect
+        # Where there is no pool of its own (SQLite, or not started): Core connections.
+        self._core = SharedReader(read_engine(engine).connect)
 
     async def start(self) -> None:
         if self._dialect.name != "postgresql" or self._pool is not None:
@@ -310,8 +312,7 @@ class HotReader:
     async def all(self, query: ReadQuery, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows of ``query``; a lost or unreachable database raises the 503."""
         if self._pool is None:
-            async with read_connection(read_engine(self.engine).connect) as conn:
-                return await query.all(conn, params)
+            return await self._core.all(query, params)
         try:
             # No acquire timeout: asyncpg runs a timed acquire as a task of its own (a
             # tenth of a job list's CPU); the wait is bounded all the same, each query
@@ -327,8 +328,9 @@ class HotReader:
 
 
 class SharedReader:
-    """A :class:`HotReader` stand-in reading through a Core connection that ``connect``
-    yields (tests hand their own transaction here so reads see its uncommitted rows)."""
+    """Reads :class:`ReadQuery` statements through the Core connection ``connect`` yields:
+    a :class:`HotReader`'s way on SQLite, and the tests' stand-in for one (they hand
+    their own transaction here, so reads see its uncommitted rows)."""
 
     def __init__(self, connect: Callable[[], Any]) -> None:
         self.connect = connect
