@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
-from services.ingest.store import loader
+from services.ingest.store import bulk, loader
 from services.ingest.store.loader import DailyMetricRow, LoadError
 from services.ingest.store.models import (
     Account,
@@ -216,8 +216,13 @@ async def test_accounts_are_scoped_by_client(db):
     assert len(await _accounts(db, a)) == 1 and len(await _accounts(db, b)) == 1
 
 
-async def test_bulk_rows_batches_and_async_input(db, monkeypatch):
+@pytest.mark.parametrize("staging", [False, True], ids=["unnest", "staging-table"])
+async def test_bulk_rows_batches_and_async_input(db, monkeypatch, staging):
+    """Both PostgreSQL paths: the arrays of a small batch and the staging table of a
+    large one (forced here for batches of 100)."""
     monkeypatch.setattr(loader, "PROGRESS_EVERY_S", 0.0)  # a call after every batch
+    if staging:
+        monkeypatch.setattr(bulk, "SMALL_BATCH", 0)
     cid = new_client_id()
     acc = ref("bulk", Network.x)
     rows = [
@@ -240,6 +245,24 @@ async def test_bulk_rows_batches_and_async_input(db, monkeypatch):
     assert c.daily_written == 1
     stored = await _daily(db, cid)
     assert stored[("bulk", "views", D0)] == 1.0 and len(stored) == 250
+
+
+@pytest.mark.skipif(DB_KIND != "postgres", reason="SQLite does not enforce a text's length")
+@pytest.mark.parametrize("staging", [False, True], ids=["unnest", "staging-table"])
+async def test_a_text_too_long_for_its_column_is_refused_not_cut(db, monkeypatch, staging):
+    """The arrays carry strings as ``text``: the column's own length is still enforced
+    when the row is inserted, never a silent cut."""
+    import asyncpg
+
+    if staging:
+        monkeypatch.setattr(bulk, "SMALL_BATCH", 0)
+    cid = new_client_id()
+    good = web("sessions", 1.0, dimension_value="Organic Social")
+    long = web("sessions", 2.0, dimension_value="x" * 501)
+    with pytest.raises(asyncpg.StringDataRightTruncationError):
+        await loader.load(db, cid, [good, long])
+    # Nothing of the load is kept: not the good row, not the account it created.
+    assert await _accounts(db, cid) == []
 
 
 async def test_duplicate_keys_in_one_batch_keep_the_last(db):

@@ -12,7 +12,9 @@ connection, inside the caller's transaction:
 * **PostgreSQL**: binary ``COPY`` (asyncpg ``copy_records_to_table``) into a temporary
   staging table without indexes (dropped at commit), then one
   ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE the value differs`` per batch,
-  which the server runs while the loader reads the next batch.
+  which the server runs while the loader reads the next batch. A small batch (a push, a
+  sync of a few weeks) skips the staging table: its columns go as arrays into one
+  ``INSERT … SELECT … FROM unnest(…)`` with the same conflict rule.
 
 "The value differs" is what makes a reload idempotent: re-loading the same rows writes
 nothing, a different value for the same key corrects the row (and its source). How many
@@ -23,10 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql
+from sqlmodel import SQLModel
 
 from services.ingest.store.models import (
     DailyMetric,
@@ -211,8 +218,44 @@ class SqliteWriter:
         return None
 
 
-#: Up to this many rows, a batch is upserted with one ``INSERT … VALUES`` on PostgreSQL.
-SMALL_BATCH = 64
+#: Up to this many rows, a batch is upserted with one ``INSERT … SELECT … unnest`` on
+#: PostgreSQL instead of the staging table.
+SMALL_BATCH = 2_000
+
+
+@functools.cache
+def unnest_sql(spec: UpsertSpec) -> str:
+    """The upsert of any number of rows as one statement: each column passed as one
+    array, ``unnest`` turning them back into rows. The same text whatever the count, so
+    the driver prepares it once per connection."""
+    cols = ", ".join(spec.columns)
+    arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(_array_types(spec)))
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in spec.update)
+    when = spec.when.format(t=spec.table, x="EXCLUDED", ne="IS DISTINCT FROM")
+    return (
+        f"WITH w AS (INSERT INTO {spec.table} ({cols}) "  # noqa: S608 - constants
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} "
+        f"WHERE {when} RETURNING 1) SELECT count(*) FROM w"
+    )
+
+
+def _array_types(spec: UpsertSpec) -> list[str]:
+    """Each column's PostgreSQL type, as the element type of the array it is passed in.
+
+    Strings go as ``text``: an explicit cast to ``varchar(n)`` would cut a longer value
+    silently, where the INSERT's own assignment to the column refuses it.
+    """
+    table = SQLModel.metadata.tables[spec.table]
+    out = []
+    for name in spec.columns:
+        col_type = table.c[name].type
+        # SQLModel's AutoString is a decorator around String
+        if isinstance(col_type, String) or isinstance(getattr(col_type, "impl", None), String):
+            out.append("text")
+        else:
+            out.append(col_type.compile(dialect=postgresql.dialect()))
+    return out
 
 
 class PostgresWriter:
@@ -265,38 +308,17 @@ class PostgresWriter:
         await self.raw.execute(f"TRUNCATE {self._stage(spec)}")
         self._staged.add(spec.table)
 
-    def values_sql(self, spec: UpsertSpec, n: int) -> str:
-        """The upsert of ``n`` rows as one ``INSERT … VALUES`` (parameters typed by the
-        target's columns)."""
-        key = f"{spec.table}/{n}"
-        cached = self._sql.get(key)
-        if cached is None:
-            width = len(spec.columns)
-            values = ", ".join(
-                "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
-                for r in range(n)
-            )
-            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in spec.update)
-            when = spec.when.format(t=spec.table, x="EXCLUDED", ne="IS DISTINCT FROM")
-            cached = (
-                f"WITH w AS (INSERT INTO {spec.table} ({', '.join(spec.columns)}) "  # noqa: S608
-                f"VALUES {values} ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} "
-                f"WHERE {when} RETURNING 1) SELECT count(*) FROM w"
-            )
-            self._sql[key] = cached
-        return cached
-
     async def upsert(self, spec: UpsertSpec, rows: Sequence[tuple[Any, ...]], sink: Sink) -> None:
         if not rows:
             return
         await self.settle()
         rows = dedupe(spec, list(rows))
         if len(rows) <= SMALL_BATCH:
-            # A push or a sync of a few days: a staging table (created, truncated and
-            # dropped in the transaction, each a catalogue change) would cost more than
-            # the rows themselves. One statement, one round trip.
-            flat = [v for row in rows for v in row]
-            sink(int(await self.raw.fetchval(self.values_sql(spec, len(rows)), *flat) or 0))
+            # A push batch or a sync of a few weeks: a staging table (created, truncated
+            # and dropped in the transaction, each a catalogue change) would cost more
+            # than the rows themselves. One fixed statement, one round trip.
+            columns = [list(col) for col in zip(*rows, strict=True)]
+            sink(int(await self.raw.fetchval(unnest_sql(spec), *columns) or 0))
             return
         await self._ensure_stage(spec)
         stage = self._stage(spec)
