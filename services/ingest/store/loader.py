@@ -180,6 +180,25 @@ class LoadCounts:
 
 OnBatch = Callable[[LoadCounts], Awaitable[None]]
 
+
+@dataclass
+class LoadMemo:
+    """Account and source ids a caller keeps from one load to the next of the same
+    client (the push writer, thousands of small loads a minute): a load finds them here
+    instead of asking the database. Ingest never deletes nor re-keys an account or a
+    source, and a row that went anyway (by hand) fails its foreign key: the caller then
+    empties the memo and loads again."""
+
+    #: (network, platform id) -> account id
+    accounts: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: (kind, provider, version, file, sha256) -> source id
+    sources: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.accounts.clear()
+        self.sources.clear()
+
+
 _POST_FIELDS = (
     "published_at",
     "content_type",
@@ -202,6 +221,7 @@ async def load(
     batch_size: int = DEFAULT_BATCH,
     on_batch: OnBatch | None = None,
     savepoint: bool = True,
+    memo: LoadMemo | None = None,
 ) -> LoadCounts:
     """Load ``records`` for ``client_id`` (see the module docstring); return the counts.
 
@@ -212,7 +232,9 @@ async def load(
     written, at most every ``PROGRESS_EVERY_S``, with the running counts (for job
     progress); no statement of the load is in flight while it runs. ``savepoint=False``
     is for a caller whose whole transaction is rolled back when the load fails (a batch
-    of pushes): it saves the savepoint's two round trips.
+    of pushes): it saves the savepoint's two round trips. ``memo`` keeps the ids of the
+    accounts and sources this load resolves, and serves the ones an earlier load of the
+    same client resolved (:class:`LoadMemo`).
     """
     conn = await db.connection() if isinstance(db, AsyncSession) else db
     if isinstance(db, AsyncSession):
@@ -234,7 +256,7 @@ async def load(
             # A session emits its SAVEPOINT when it next needs the connection: now, before
             # the driver is used directly.
             conn = await db.connection()
-        loader = _Loader(conn, writer, client_id, owner_kind, batch_size, on_batch)
+        loader = _Loader(conn, writer, client_id, owner_kind, batch_size, on_batch, memo)
         if source is not None:
             loader.fixed_source = await loader.source_id(source, file_sha256)
             loader.counts.source_id = loader.fixed_source
@@ -317,8 +339,10 @@ class _Loader:
         owner_kind: OwnerKind | None,
         batch_size: int,
         on_batch: OnBatch | None,
+        memo: LoadMemo | None = None,
     ) -> None:
         self.conn = conn
+        self.memo = memo
         self.writer = writer
         self.client_id = client_id
         self.scope_key = str(client_id) if client_id is not None else AGENCY_SCOPE
@@ -457,7 +481,12 @@ class _Loader:
         key = (str(ref.network), ref.external_id)
         aid = self._acc_by_key.get(key)
         if aid is None:
-            aid = await self._resolve_account(ref)
+            memo = self.memo
+            aid = memo.accounts.get(key) if memo is not None else None
+            if aid is None:
+                aid = await self._resolve_account(ref)
+                if memo is not None:
+                    memo.accounts[key] = aid
             self._acc_by_key[key] = aid
             self.counts.account_keys[key] = aid
             if aid not in self.counts.account_ids:
@@ -515,6 +544,10 @@ class _Loader:
         file, sha256), so loading the same source again adds nothing."""
         key = (src.kind, src.provider, src.version, src.file, sha256)
         cached = self._sources.get(key)
+        if cached is None and self.memo is not None:
+            cached = self.memo.sources.get(key)
+            if cached is not None:
+                self._sources[key] = cached
         if cached is not None:
             return cached
         await self.writer.settle()
@@ -549,6 +582,8 @@ class _Loader:
                 .returning(t.c.id)
             )
         self._sources[key] = int(found)
+        if self.memo is not None:
+            self.memo.sources[key] = int(found)
         return int(found)
 
     # ------------------------------------------------------------------ flushing

@@ -14,6 +14,12 @@ client) and commits; only then does it answer the requests. While a batch is wri
 next one gathers, so batches grow with the load, and a lone message is written at once:
 no timer adds a wait.
 
+A tool pushes the same few accounts all day: the account and source ids a committed batch
+resolved are kept per client (:class:`loader.LoadMemo`), so a batch's statements are its
+secrets, its ids, its values and the revision. Ids join the memo only once their batch is
+committed; a batch that fails forgets its clients' memos and, if it used one, is written
+once more with everything looked up (an account removed by hand fails its foreign key).
+
 What a caller sees is unchanged: 200 once its values are committed; 401, 409 or 422 for
 its own message alone; 503 when the database cannot be reached. A failure of a batch that
 is not the database going away (a value the store refuses) is retried message by
@@ -54,6 +60,10 @@ log = logging.getLogger("balise.ingest.incoming")
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 #: a batch's most messages (a few hundred values each at most: one loader batch)
 MAX_BATCH = 256
+#: the most ids kept for one client, and the most clients kept (then forgotten, and
+#: looked up again)
+MEMO_LIMIT = 4096
+MEMO_CLIENTS = 1024
 _NOT_VERIFIED = "The message's signature could not be verified"
 _SECRET_T = PushSecret.__table__  # type: ignore[attr-defined]
 #: built once: a statement built per batch costs its cache key every time
@@ -127,6 +137,8 @@ class PushWriter:
         self._writing: set[asyncio.Task[None]] = set()
         # ciphertext -> secret: a rotated secret has a new ciphertext, so it is never stale
         self._secrets: dict[str, str] = {}
+        # client -> the account and source ids its committed batches resolved
+        self._memos: dict[int, loader.LoadMemo] = {}
         self.stats = WriterStats()
 
     async def submit(self, client_id: int, headers: dict[str, str], body: bytes) -> PushAccepted:
@@ -161,19 +173,29 @@ class PushWriter:
         # What gathered while the batch was written goes next.
         self._start_batches()
 
-    async def _write(self, batch: list[_Message]) -> None:
+    async def _write(self, batch: list[_Message], use_memo: bool = True) -> None:
         self.stats.batches += 1
         self.stats.messages += len(batch)
         self.stats.largest = max(self.stats.largest, len(batch))
+        memos: dict[int, loader.LoadMemo] = {}
         try:
-            outcomes = await self._commit(batch)
+            outcomes = await self._commit(batch, memos, use_memo)
         except Exception as exc:
+            # An id the memo served may be gone (a row removed by hand fails its foreign
+            # key): these clients' batches look everything up again, this one first.
+            clients = {m.client_id for m in batch}
+            served = use_memo and any(self._memos.get(c) for c in clients)
+            for client_id in clients:
+                self._memos.pop(client_id, None)
             if is_connection_error(exc):
                 log.warning(
                     "push batch of %d: database unavailable (%s)", len(batch), type(exc).__name__
                 )
                 for m in batch:
                     _settle(m, database_unavailable())
+                return
+            if served:
+                await self._write(batch, use_memo=False)
                 return
             if len(batch) == 1:
                 _settle(batch[0], exc)
@@ -188,10 +210,31 @@ class PushWriter:
             for m in batch:
                 await self._write([m])
             return
+        # Committed: the ids the batch resolved are rows now, for the next batches.
+        for client_id, memo in memos.items():
+            kept = self._memos.get(client_id)
+            if kept is None or len(kept.accounts) + len(kept.sources) > MEMO_LIMIT:
+                if len(self._memos) >= MEMO_CLIENTS:
+                    self._memos.clear()
+                self._memos[client_id] = memo
+            else:
+                kept.accounts.update(memo.accounts)
+                kept.sources.update(memo.sources)
         for m, outcome in outcomes:
             _settle(m, outcome)
 
-    async def _commit(self, batch: list[_Message]) -> list[tuple[_Message, Outcome]]:
+    def _memo(self, client_id: int) -> loader.LoadMemo:
+        """A batch's own copy of the client's memo: what the batch resolves joins the
+        kept memo only once the batch is committed (an account created by a batch that
+        is rolled back does not exist)."""
+        kept = self._memos.get(client_id)
+        if kept is None:
+            return loader.LoadMemo()
+        return loader.LoadMemo(dict(kept.accounts), dict(kept.sources))
+
+    async def _commit(
+        self, batch: list[_Message], memos: dict[int, loader.LoadMemo], use_memo: bool
+    ) -> list[tuple[_Message, Outcome]]:
         outcomes: list[tuple[_Message, Outcome]] = []
         async with self.transaction() as session:
             secrets = await self._client_secrets(session, {m.client_id for m in batch})
@@ -216,7 +259,9 @@ class PushWriter:
                 else:
                     outcomes.append((m, _replayed(m)))
             for client_id, messages in by_client.items():
-                outcomes.extend(await _load(session, client_id, messages))
+                memo = self._memo(client_id) if use_memo else loader.LoadMemo()
+                memos[client_id] = memo
+                outcomes.extend(await _load(session, client_id, messages, memo))
         return outcomes
 
     async def _client_secrets(self, session: AsyncSession, client_ids: set[int]) -> dict[int, str]:
@@ -307,7 +352,7 @@ Ident = tuple[str, str, str | None, str | None]
 
 
 async def _load(
-    session: AsyncSession, client_id: int, messages: list[_Message]
+    session: AsyncSession, client_id: int, messages: list[_Message], memo: loader.LoadMemo
 ) -> list[tuple[_Message, Outcome]]:
     """One client's messages through the loader: a load per source (the pushing tool and
     its version; usually one), each account's values as plain rows in key order (stable:
@@ -332,7 +377,9 @@ async def _load(
         source = Source(kind="api", provider=f"push:{provider}", version=version)
         try:
             # The batch's transaction is rolled back whole if a load fails: no savepoint.
-            counts = await loader.load(session, client_id, records, source, savepoint=False)
+            counts = await loader.load(
+                session, client_id, records, source, savepoint=False, memo=memo
+            )
         except loader.LoadError as exc:
             raise Invalid(f"The store refused the metrics: {exc.reason}") from exc
         accounts.update(counts.account_keys)
