@@ -413,3 +413,32 @@ async def test_two_loads_creating_the_same_account_and_source_at_once(engine):
             )
         ).scalar_one()
     assert (accounts, sources, values) == (1, 1, 2)
+
+
+async def test_a_load_served_by_its_memo_is_inside_the_callers_transaction(engine):
+    """With every id in the memo the load sends no statement through SQLAlchemy before
+    the driver writes: without a savepoint, the caller's transaction must still hold the
+    rows (rolled back with it), not a commit of each batch."""
+    cid = new_client_id()
+    src = Source(kind="api", provider="push:memo", version="1")
+    memo = loader.LoadMemo()
+    async with engine.begin() as conn:
+        await loader.load(conn, cid, [daily("followers", D0, 1)], src, memo=memo)
+    assert memo.accounts and memo.sources  # filled by the first load
+    later = [daily("followers", D0 + dt.timedelta(days=i), i) for i in range(1, 4)]
+    with pytest.raises(RuntimeError, match="caller gives up"):
+        async with engine.begin() as conn:
+            counts = await loader.load(conn, cid, later, src, savepoint=False, memo=memo)
+            assert counts.daily_written == 3 and counts.accounts_created == 0
+            raise RuntimeError("the caller gives up")
+    async with engine.connect() as conn:
+        values = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM ingest_daily_metric d JOIN ingest_account a "
+                    "ON a.id = d.account_id WHERE a.client_id = :c"
+                ),
+                {"c": cid},
+            )
+        ).scalar_one()
+    assert values == 1  # the first load's value only

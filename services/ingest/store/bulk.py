@@ -278,6 +278,9 @@ class PostgresWriter:
     async def begin(self) -> None:
         return None
 
+    def in_transaction(self) -> bool:
+        return bool(self.raw.is_in_transaction())
+
     def _stage(self, spec: UpsertSpec) -> str:
         return f"balise_stage_{spec.table}"
 

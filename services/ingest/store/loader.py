@@ -248,6 +248,11 @@ async def load(
     else:  # pragma: no cover - Balise runs on these two
         raise RuntimeError(f"no bulk path for {conn.dialect.name}")
     await writer.begin()
+    if not savepoint and isinstance(writer, bulk.PostgresWriter) and not writer.in_transaction():
+        # SQLAlchemy opens the caller's transaction with its first statement, and with
+        # every id in a memo the driver below may be the first to write: open it now, or
+        # each batch would commit on its own.
+        await conn.execute(text("SELECT 1"))
     nested: contextlib.AbstractAsyncContextManager[Any] = (
         db.begin_nested() if savepoint else contextlib.nullcontext()
     )
