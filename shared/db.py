@@ -123,7 +123,7 @@ def is_connection_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     # A pool with no free connection in time is an overloaded database: fail fast too.
-    if isinstance(exc, (*_DB_DOWN, PoolTimeout)):
+    if isinstance(exc, (*_DB_DOWN, PoolTimeout)) or _driver_disconnect(exc):
         return True
     if isinstance(exc, (OperationalError, InterfaceError)):
         msg = str(exc).lower()
@@ -247,8 +247,10 @@ HOT_READ_TIMEOUT = 10
 
 
 async def _no_reset(_conn: Any) -> None:
-    """A hot reader's connection needs no reset on release: it only ever runs prebuilt
-    SELECTs outside any transaction, and sets no session state."""
+    """A hot connection needs no reset on release: it runs prebuilt SELECTs outside any
+    transaction, or a push batch in a transaction the writer ends, and sets no session
+    state (a transaction left open all the same is rolled back by asyncpg's own
+    ``_reset``, which runs before this one)."""
 
 
 class HotReader:
@@ -258,8 +260,10 @@ class HotReader:
     on demand, none at start). Taking a connection from SQLAlchemy's pool ran its checkout
     and checkin events, the isolation-level switch and three greenlet spawns (each one
     ``mmap``/``munmap`` of a stack), about a fifth of a job-list request's CPU; asyncpg's
-    pool hands out a connection with none of that. Each statement runs on its own (no
-    BEGIN/COMMIT); a release costs no round trip (:func:`_no_reset`).
+    pool hands out a connection with none of that. Each read runs on its own (no
+    BEGIN/COMMIT); a release costs no round trip (:func:`_no_reset`). The ingest push
+    writer also takes its warm batches' connections here (:meth:`driver`), each in a
+    transaction it opens and ends itself.
 
     On SQLite, the engine's Core connections (autocommit reads cost nothing there).
     An unreachable database answers 503, as everywhere else.
@@ -308,6 +312,15 @@ class HotReader:
                 await asyncio.wait_for(pool.close(), timeout=5)
             except (TimeoutError, OSError):
                 pool.terminate()
+
+    def driver(self) -> contextlib.AbstractAsyncContextManager[Any] | None:
+        """One of the pool's asyncpg connections, for a caller that speaks to the driver
+        itself (the push writer's warm batches, in a transaction of their own); None
+        where there is no pool (SQLite, or before start)."""
+        if self._pool is None:
+            return None
+        acquired: contextlib.AbstractAsyncContextManager[Any] = self._pool.acquire()
+        return acquired
 
     async def all(self, query: ReadQuery, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows of ``query``; a lost or unreachable database raises the 503."""

@@ -285,6 +285,7 @@ def bind_session(app: Any, session: AsyncSession) -> None:
     if writer is not None:  # ingest's pushes are written outside the request's session
         writer.transaction = contextlib.asynccontextmanager(_override)
         writer.concurrency = 1  # one session: one batch at a time
+        writer.hot = None  # and no connection of its own
 
 
 class _SharedRead:

@@ -35,7 +35,10 @@ async def _push_writer(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     postgres = app.state.engine.dialect.name == "postgresql"
     writer = PushWriter(
-        app.state.sessionmaker, settings, concurrency=settings.push_batches if postgres else 1
+        app.state.sessionmaker,
+        settings,
+        concurrency=settings.push_batches if postgres else 1,
+        hot=app.state.reader if postgres else None,
     )
     app.state.push_writer = writer
     try:

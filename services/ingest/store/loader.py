@@ -282,12 +282,52 @@ async def load(
     return loader.counts
 
 
-_BUMP = text(
+_BUMP_SQL = (
     "INSERT INTO ingest_client_revision (client_id, revision, changed_at) "
-    "VALUES (:client_id, 1, :now) "
+    "VALUES ({client_id}, 1, {now}) "
     "ON CONFLICT (client_id) DO UPDATE SET "
     "revision = ingest_client_revision.revision + 1, changed_at = excluded.changed_at"
-).bindparams(bindparam("now", type_=ClientRevision.__table__.c.changed_at.type))  # type: ignore[attr-defined]
+)
+_BUMP = text(_BUMP_SQL.format(client_id=":client_id", now=":now")).bindparams(
+    bindparam("now", type_=ClientRevision.__table__.c.changed_at.type)  # type: ignore[attr-defined]
+)
+_BUMP_DRIVER = _BUMP_SQL.format(client_id="$1", now="$2")
+
+
+class NotInMemo(Exception):
+    """A driver-only load named an account or a source its memo does not hold."""
+
+
+async def load_on_driver(
+    raw: Any,
+    client_id: int,
+    records: Iterable[DailyMetricRows],
+    source: Source,
+    memo: LoadMemo,
+) -> LoadCounts:
+    """:func:`load` of daily rows on a bare asyncpg connection, for a caller that holds
+    it in a transaction of its own and every account and source id in ``memo`` (the push
+    writer's warm batches): the same checks, upsert and revision raise, without
+    SQLAlchemy's work per statement. Raises :class:`NotInMemo` where :func:`load` would
+    look an id up; the caller rolls its transaction back and loads through :func:`load`.
+    """
+    if not raw.is_in_transaction():
+        raise RuntimeError("load_on_driver needs the caller's transaction")
+    writer = bulk.PostgresWriter(raw)
+    loader = _Loader(None, writer, client_id, None, DEFAULT_BATCH, None, memo)
+    loader.fixed_source = await loader.source_id(source, None)
+    loader.counts.source_id = loader.fixed_source
+    try:
+        for rec in records:
+            if type(rec) is not DailyMetricRows:
+                raise TypeError("load_on_driver takes DailyMetricRows only")
+            await loader.add_rows(rec.account, rec.rows)
+        await loader.flush_all()
+        await raw.execute(_BUMP_DRIVER, client_id, utcnow())
+    except BaseException:
+        await writer.abort()
+        raise
+    return loader.counts
 
 
 async def bump_revision(conn: AsyncConnection, client_id: int) -> None:
@@ -338,7 +378,7 @@ def _find_source(nulls: tuple[bool, ...]) -> Any:
 class _Loader:
     def __init__(
         self,
-        conn: AsyncConnection,
+        conn: AsyncConnection | None,
         writer: bulk.Writer,
         client_id: int | None,
         owner_kind: OwnerKind | None,
@@ -346,7 +386,7 @@ class _Loader:
         on_batch: OnBatch | None,
         memo: LoadMemo | None = None,
     ) -> None:
-        self.conn = conn
+        self._conn = conn
         self.memo = memo
         self.writer = writer
         self.client_id = client_id
@@ -368,6 +408,13 @@ class _Loader:
         self._web_period: list[tuple[Any, ...]] = []
         self._posts: list[tuple[int, PostRecord, int | None]] = []
         self._totals: list[tuple[int, ChannelTotalRecord, int | None]] = []
+
+    @property
+    def db(self) -> AsyncConnection:
+        """The SQLAlchemy connection; a driver-only load has none (:func:`load_on_driver`)."""
+        if self._conn is None:
+            raise NotInMemo
+        return self._conn
 
     # ------------------------------------------------------------------ intake
 
@@ -506,7 +553,7 @@ class _Loader:
         await self.writer.settle()
         t = _ACCOUNT_T
         key = {"scope_key": self.scope_key, "network": str(ref.network), "ext": ref.external_id}
-        found = await self.conn.scalar(_FIND_ACCOUNT, key)
+        found = await self.db.scalar(_FIND_ACCOUNT, key)
         if found is not None:
             return int(found)
         now = utcnow()
@@ -525,14 +572,14 @@ class _Loader:
         }
         # Another transaction may be creating the same account (two loads at once): the
         # insert then waits for it and does nothing, and the lookup finds its row.
-        new_id = await self.conn.scalar(
-            _dialect_insert(self.conn)(t)
+        new_id = await self.db.scalar(
+            _dialect_insert(self.db)(t)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["scope_key", "network", "external_id"])
             .returning(t.c.id)
         )
         if new_id is None:
-            found = await self.conn.scalar(_FIND_ACCOUNT, key)
+            found = await self.db.scalar(_FIND_ACCOUNT, key)
             if found is None:  # created and removed again meanwhile
                 raise LoadError(f"the {ref.network} account {ref.external_id} changed; retry")
             return int(found)
@@ -566,14 +613,14 @@ class _Loader:
             "file_name": src.file,
             "file_sha256": sha256,
         }
-        found = await self.conn.scalar(_find_source(nulls), params)
-        if found is None and self.conn.dialect.name == "postgresql":
+        found = await self.db.scalar(_find_source(nulls), params)
+        if found is None and self.db.dialect.name == "postgresql":
             # Sources have no unique key (their nullable columns): two loads creating the
             # same one take turns on a lock of its key, and the second finds the first's.
-            await self.conn.execute(_SOURCE_LOCK, {"key": repr((self.client_id, *key))})
-            found = await self.conn.scalar(_find_source(nulls), params)
+            await self.db.execute(_SOURCE_LOCK, {"key": repr((self.client_id, *key))})
+            found = await self.db.scalar(_find_source(nulls), params)
         if found is None:
-            found = await self.conn.scalar(
+            found = await self.db.scalar(
                 insert(t)
                 .values(
                     client_id=self.client_id,
@@ -676,7 +723,7 @@ class _Loader:
         for aid, ext_ids in by_account.items():
             for i in range(0, len(ext_ids), 500):
                 chunk = ext_ids[i : i + 500]
-                res = await self.conn.execute(
+                res = await self.db.execute(
                     select(t.c.id, t.c.external_id, *(t.c[f] for f in _POST_FIELDS)).where(
                         t.c.account_id == aid, t.c.external_id.in_(chunk)
                     )
@@ -708,7 +755,7 @@ class _Loader:
             if diff:
                 changes.append({"b_id": old.id, **diff})
         if new_rows:
-            res = await self.conn.execute(
+            res = await self.db.execute(
                 insert(t).returning(t.c.id, t.c.account_id, t.c.external_id),
                 new_rows,
             )
@@ -717,7 +764,7 @@ class _Loader:
             self.counts.posts_created += len(new_rows)
         for change in changes:
             pid = change.pop("b_id")
-            await self.conn.execute(update(t).where(t.c.id == pid).values(**change))
+            await self.db.execute(update(t).where(t.c.id == pid).values(**change))
         self.counts.posts_updated += len(changes)
         return ids
 
@@ -741,9 +788,9 @@ class _Loader:
                     same(t.c.period_end, rec.period_end),
                     t.c.metric == metric,
                 )
-                found = (await self.conn.execute(select(t.c.id, t.c.value).where(where))).first()
+                found = (await self.db.execute(select(t.c.id, t.c.value).where(where))).first()
                 if found is None:
-                    await self.conn.execute(
+                    await self.db.execute(
                         insert(t).values(
                             account_id=aid,
                             period_start=rec.period_start,
@@ -755,7 +802,7 @@ class _Loader:
                         )
                     )
                 elif found.value != v:
-                    await self.conn.execute(
+                    await self.db.execute(
                         update(t)
                         .where(t.c.id == found.id)
                         .values(value=v, source_id=sid, source_row=rec.source.row)

@@ -197,8 +197,12 @@ async def test_an_account_removed_by_hand_is_found_again_not_written_to_its_old_
             first = await push(c, cid, secret, message("gone.org", 0, [1.0]))
             assert first.status_code == 200, first.text
             old_id = first.json()["account_id"]
+            writer = app.state.push_writer
+            warm = writer.stats.warm
             again = await push(c, cid, secret, message("gone.org", 1, [2.0]))
             assert again.json()["account_id"] == old_id  # served by the writer's memo
+            if DB_KIND == "postgres":
+                assert writer.stats.warm == warm + 1  # and written on the driver
 
             async with engine.begin() as conn:  # an operator removes the account
                 await conn.execute(Account.__table__.delete().where(Account.id == old_id))
