@@ -27,11 +27,12 @@ from services.benchmark.webhooks.models import (  # noqa: F401 - tables, for Ale
     BenchmarkWebhookDelivery,
     BenchmarkWebhookSubscription,
 )
-from shared.jobs import JobBase
+from shared.jobs import JobBase, recent_jobs_index
 
 
 class BenchmarkJob(JobBase, table=True):
     __tablename__ = "benchmark_job"
+    __table_args__ = (recent_jobs_index("benchmark_job"),)
 
 
 __all__ = [

@@ -23,8 +23,9 @@ from services.ingest.webhooks.models import (  # noqa: F401
     PushMessage,
     PushSecret,
 )
-from shared.jobs import JobBase
+from shared.jobs import JobBase, recent_jobs_index
 
 
 class IngestJob(JobBase, table=True):
     __tablename__ = "ingest_job"
+    __table_args__ = (recent_jobs_index("ingest_job"),)

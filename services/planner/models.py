@@ -9,11 +9,12 @@ from services.planner.webhooks.models import (  # noqa: F401 - tables, for Alemb
     PlannerWebhookDelivery,
     PlannerWebhookSubscription,
 )
-from shared.jobs import JobBase
+from shared.jobs import JobBase, recent_jobs_index
 
 
 class PlannerJob(JobBase, table=True):
     __tablename__ = "planner_job"
+    __table_args__ = (recent_jobs_index("planner_job"),)
 
 
 __all__ = [
