@@ -367,6 +367,15 @@ async def test_progress_callback_may_use_the_loaders_connection(db, monkeypatch)
     assert seen and set(seen) == {1}
 
 
+async def _committed_values(conn, client_id: int) -> int:
+    """How many daily values the client has, read on a connection of its own."""
+    q = text(
+        "SELECT count(*) FROM ingest_daily_metric d JOIN ingest_account a "
+        "ON a.id = d.account_id WHERE a.client_id = :c"
+    )
+    return int((await conn.execute(q, {"c": client_id})).scalar_one())
+
+
 @pytest.mark.skipif(
     DB_KIND != "postgres",
     reason="two writers at once: PostgreSQL (SQLite takes one writer at a time)",
@@ -403,15 +412,7 @@ async def test_two_loads_creating_the_same_account_and_source_at_once(engine):
                 text("SELECT count(*) FROM ingest_source WHERE client_id = :c"), {"c": cid}
             )
         ).scalar_one()
-        values = (
-            await conn.execute(
-                text(
-                    "SELECT count(*) FROM ingest_daily_metric d JOIN ingest_account a "
-                    "ON a.id = d.account_id WHERE a.client_id = :c"
-                ),
-                {"c": cid},
-            )
-        ).scalar_one()
+        values = await _committed_values(conn, cid)
     assert (accounts, sources, values) == (1, 1, 2)
 
 
@@ -432,13 +433,5 @@ async def test_a_load_served_by_its_memo_is_inside_the_callers_transaction(engin
             assert counts.daily_written == 3 and counts.accounts_created == 0
             raise RuntimeError("the caller gives up")
     async with engine.connect() as conn:
-        values = (
-            await conn.execute(
-                text(
-                    "SELECT count(*) FROM ingest_daily_metric d JOIN ingest_account a "
-                    "ON a.id = d.account_id WHERE a.client_id = :c"
-                ),
-                {"c": cid},
-            )
-        ).scalar_one()
+        values = await _committed_values(conn, cid)
     assert values == 1  # the first load's value only
