@@ -187,16 +187,12 @@ class LoadMemo:
     client (the push writer, thousands of small loads a minute): a load finds them here
     instead of asking the database. Ingest never deletes nor re-keys an account or a
     source, and a row that went anyway (by hand) fails its foreign key: the caller then
-    empties the memo and loads again."""
+    drops the memo and loads again."""
 
     #: (network, platform id) -> account id
     accounts: dict[tuple[str, str], int] = field(default_factory=dict)
     #: (kind, provider, version, file, sha256) -> source id
     sources: dict[tuple[Any, ...], int] = field(default_factory=dict)
-
-    def clear(self) -> None:
-        self.accounts.clear()
-        self.sources.clear()
 
 
 _POST_FIELDS = (
