@@ -221,16 +221,19 @@ class PushWriter:
             for m in batch:
                 await self._write([m])
             return
-        # Committed: the ids the batch resolved are rows now, for the next batches.
+        # Committed: the ids the batch resolved are rows now, for the next batches. (The
+        # batch's memo holds the kept one's ids too: it started as a copy.)
         for client_id, memo in memos.items():
             kept = self._memos.get(client_id)
-            if kept is None or len(kept.accounts) + len(kept.sources) > MEMO_LIMIT:
+            if kept is None:
                 if len(self._memos) >= MEMO_CLIENTS:
                     self._memos.clear()
-                self._memos[client_id] = memo
+                kept = self._memos[client_id] = memo
             else:
                 kept.accounts.update(memo.accounts)
                 kept.sources.update(memo.sources)
+            if len(kept.accounts) + len(kept.sources) > MEMO_LIMIT:
+                del self._memos[client_id]  # too many to keep: looked up again
         for m, outcome in outcomes:
             _settle(m, outcome)
 

@@ -267,3 +267,23 @@ async def test_a_batch_rolled_back_leaves_no_id_behind_for_the_next(make_backend
             )
         ).all()
         assert [tuple(r) for r in stored] == [(fresh_id, 2)]
+
+
+async def test_the_ids_kept_per_client_are_bounded(make_backend, db, monkeypatch):
+    """A client whose pushes name more accounts than the writer keeps ids for is looked
+    up again each batch instead of holding an ever larger memo."""
+    from services.ingest.webhooks import push_writer
+
+    cid = new_client_id()
+    async with make_backend("ingest") as (app, c):
+        secret = await new_secret(c, cid)
+        writer = app.state.push_writer
+        first = await push(c, cid, secret, message("one.org", 0, [1.0]))
+        assert first.status_code == 200
+        kept = writer._memos[cid]
+        assert len(kept.accounts) + len(kept.sources) == 2  # one account, one source
+        monkeypatch.setattr(push_writer, "MEMO_LIMIT", 2)
+        second = await push(c, cid, secret, message("two.org", 0, [2.0]))
+        assert second.status_code == 200
+        assert cid not in writer._memos
+        assert await rows(db, cid) == 2
