@@ -137,7 +137,8 @@ class KeepAliveGet:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """``GET target`` (path and query, :func:`plain_target`): status, raw headers, body.
 
-        Raises :class:`TimeoutError` past ``timeout`` (the answer) or ``connect_timeout``,
+        Raises :class:`TimeoutError` past ``timeout`` (the whole call: waiting for a free
+        connection, connecting, the answer) or past ``connect_timeout`` (connecting),
         :class:`OSError` when the server cannot be reached or the answer is cut short,
         :class:`ValueError` for a target or header that cannot be sent as is."""
         return await self.send(self.request_bytes(target, headers), timeout, connect_timeout)
@@ -149,17 +150,25 @@ class KeepAliveGet:
         if request is None:
             raise ValueError("the target or a header cannot be sent as is")
         loop = asyncio.get_running_loop()
-        async with self._slots:
+        deadline = loop.time() + timeout  # for the whole call, as aiohttp's total timeout
+        if self._slots.locked():
+            await asyncio.wait_for(self._slots.acquire(), timeout)
+        else:
+            await self._slots.acquire()
+        try:
             conn = self._take_idle()
             if conn is not None:
                 try:
-                    return await self._exchange(conn, request, loop, timeout)
+                    return await self._exchange(conn, request, loop, deadline)
                 except IncompleteAnswer:
                     if conn.received:
                         raise
                     # Closed by the server while idle: once more on a new connection.
-            conn = await self._connect(loop, connect_timeout)
-            return await self._exchange(conn, request, loop, timeout)
+            left = deadline - loop.time()
+            conn = await self._connect(loop, min(connect_timeout, left))
+            return await self._exchange(conn, request, loop, deadline)
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
         idle, self._idle = self._idle, []
@@ -193,9 +202,9 @@ class KeepAliveGet:
         return conn
 
     async def _exchange(
-        self, conn: _Connection, request: bytes, loop: asyncio.AbstractEventLoop, timeout: float
+        self, conn: _Connection, request: bytes, loop: asyncio.AbstractEventLoop, deadline: float
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        timer = loop.call_later(timeout, conn.expire)
+        timer = loop.call_at(deadline, conn.expire)
         try:
             answer = await conn.send(request, loop)
         except BaseException:

@@ -422,3 +422,28 @@ def test_json_bodies_match_the_aiohttp_path(uvicorn_url):
         {"name": "same", "query": [["q", "a b"]], "auth": "Bearer t", "request_id": None},
         "application/json",
     )
+
+
+async def test_the_timeout_covers_the_wait_for_a_free_connection():
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await raw.read_request(reader)
+        await asyncio.sleep(1.5)
+        writer.write(_ok(b"{}"))
+        await writer.drain()
+
+    raw = RawServer(handler)
+    async with raw as url:
+        split = split_base(url)
+        assert split is not None
+        pool = KeepAliveGet(*split, limit=1)
+        try:
+            first = asyncio.ensure_future(pool.get("/a", {}, timeout=5, connect_timeout=1))
+            await asyncio.sleep(0.05)
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await pool.get("/b", {}, timeout=0.2, connect_timeout=1)
+            assert time.monotonic() - started < 1.2  # not after the first one's answer
+            assert (await first)[0] == 200
+        finally:
+            pool.close()
+    assert raw.requests == 1
