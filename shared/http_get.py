@@ -132,21 +132,15 @@ class KeepAliveGet:
         self._slots = asyncio.Semaphore(limit)
         self.opened = 0  # connections made, for the tests and the curious
 
-    async def get(
-        self, target: str, headers: dict[str, str], *, timeout: float, connect_timeout: float
+    async def send(
+        self, request: bytes | None, timeout: float, connect_timeout: float
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """``GET target`` (path and query, :func:`plain_target`): status, raw headers, body.
+        """Send a GET made by :meth:`request_bytes`: status, raw headers, body.
 
         Raises :class:`TimeoutError` past ``timeout`` (the whole call: waiting for a free
         connection, connecting, the answer) or past ``connect_timeout`` (connecting),
         :class:`OSError` when the server cannot be reached or the answer is cut short,
-        :class:`ValueError` for a target or header that cannot be sent as is."""
-        return await self.send(self.request_bytes(target, headers), timeout, connect_timeout)
-
-    async def send(
-        self, request: bytes | None, timeout: float, connect_timeout: float
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Send a request made by :meth:`request_bytes`."""
+        :class:`ValueError` for a request that :meth:`request_bytes` refused (None)."""
         if request is None:
             raise ValueError("the target or a header cannot be sent as is")
         loop = asyncio.get_running_loop()

@@ -351,7 +351,7 @@ async def test_the_pool_holds_at_most_its_limit_of_connections():
         pool = KeepAliveGet(*split, limit=2)
         try:
             answers = await asyncio.gather(
-                *(pool.get(f"/n{i}", {}, timeout=5, connect_timeout=1) for i in range(6))
+                *(pool.send(pool.request_bytes(f"/n{i}", {}), 5, 1) for i in range(6))
             )
         finally:
             pool.close()
@@ -437,11 +437,11 @@ async def test_the_timeout_covers_the_wait_for_a_free_connection():
         assert split is not None
         pool = KeepAliveGet(*split, limit=1)
         try:
-            first = asyncio.ensure_future(pool.get("/a", {}, timeout=5, connect_timeout=1))
+            first = asyncio.ensure_future(pool.send(pool.request_bytes("/a", {}), 5, 1))
             await asyncio.sleep(0.05)
             started = time.monotonic()
             with pytest.raises(TimeoutError):
-                await pool.get("/b", {}, timeout=0.2, connect_timeout=1)
+                await pool.send(pool.request_bytes("/b", {}), 0.2, 1)
             assert time.monotonic() - started < 1.2  # not after the first one's answer
             assert (await first)[0] == 200
         finally:
