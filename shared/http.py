@@ -211,7 +211,10 @@ class BackendClient:
         if method == "GET" and body is None and path.startswith("/"):
             pool = self._keepalive()
             if pool is not None:
-                target = f"{path}?{urlencode(params, quote_via=quote, safe='')}" if params else path
+                target = path
+                if params:  # added to a query the path may hold, as aiohttp does
+                    sep = "&" if "?" in path else "?"
+                    target = f"{path}{sep}{urlencode(params, quote_via=quote, safe='')}"
                 request = pool.request_bytes(target, headers)
                 if request is not None:
                     total = self.timeout if timeout is None else timeout

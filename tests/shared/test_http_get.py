@@ -147,6 +147,15 @@ async def test_plain_gets_reuse_one_connection_and_send_query_and_headers(uvicor
         await client.aclose()
 
 
+async def test_params_join_a_query_the_path_already_holds(uvicorn_url):
+    client = BackendClient(uvicorn_url, retries=0)
+    try:
+        resp = await client.request("GET", "/echo/q?first=1", params={"second": "2"})
+        assert resp.json()["query"] == [["first", "1"], ["second", "2"]]
+    finally:
+        await client.aclose()
+
+
 async def test_chunked_answers_are_read_whole(uvicorn_url):
     client = BackendClient(uvicorn_url, retries=0)
     try:
