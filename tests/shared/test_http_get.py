@@ -6,6 +6,7 @@ well behaved, a raw asyncio server where it must misbehave on purpose."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -112,14 +113,23 @@ class RawServer:
         return head
 
 
+@contextlib.asynccontextmanager
+async def _client(url: str) -> AsyncIterator[BackendClient]:
+    """A typed client with no retries of its own (each test counts requests)."""
+    client = BackendClient(url, retries=0)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
 def _ok(body: bytes, *extra: str) -> bytes:
     head = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", *extra]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
 async def test_plain_gets_reuse_one_connection_and_send_query_and_headers(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         for i in range(20):
             resp = await client.request(
                 "GET",
@@ -143,22 +153,16 @@ async def test_plain_gets_reuse_one_connection_and_send_query_and_headers(uvicor
             assert resp.headers["content-type"] == "application/json"
         pool = client._keepalive()
         assert pool is not None and pool.opened == 1
-    finally:
-        await client.aclose()
 
 
 async def test_params_join_a_query_the_path_already_holds(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         resp = await client.request("GET", "/echo/q?first=1", params={"second": "2"})
         assert resp.json()["query"] == [["first", "1"], ["second", "2"]]
-    finally:
-        await client.aclose()
 
 
 async def test_chunked_answers_are_read_whole(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         resp = await client.request("GET", "/stream")
         lines = resp.text.splitlines()
         assert len(lines) == 50 * 20
@@ -168,37 +172,28 @@ async def test_chunked_answers_are_read_whole(uvicorn_url):
         await client.request("GET", "/echo/after")
         pool = client._keepalive()
         assert pool is not None and pool.opened == 1
-    finally:
-        await client.aclose()
 
 
 async def test_a_connection_the_server_closes_is_not_reused(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         assert (await client.request("GET", "/close")).json() == {"closing": True}
         assert (await client.request("GET", "/echo/next")).json()["name"] == "next"
         pool = client._keepalive()
         assert pool is not None and pool.opened == 2
-    finally:
-        await client.aclose()
 
 
 async def test_a_timed_out_get_is_unavailable_and_its_late_answer_reaches_no_one(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         with pytest.raises(BackendUnavailable):
             await client.request("GET", "/slow", params={"seconds": 0.6}, timeout=0.2)
         await asyncio.sleep(0.6)  # the slow answer would have arrived by now
         assert (await client.request("GET", "/echo/fresh")).json()["name"] == "fresh"
         pool = client._keepalive()
         assert pool is not None and pool.opened == 2
-    finally:
-        await client.aclose()
 
 
 async def test_a_cancelled_get_does_not_leave_its_answer_for_the_next(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         slow = asyncio.ensure_future(client.request("GET", "/slow", params={"seconds": 0.3}))
         await asyncio.sleep(0.05)
         slow.cancel()
@@ -206,8 +201,6 @@ async def test_a_cancelled_get_does_not_leave_its_answer_for_the_next(uvicorn_ur
             await slow
         await asyncio.sleep(0.4)
         assert (await client.request("GET", "/echo/mine")).json()["name"] == "mine"
-    finally:
-        await client.aclose()
 
 
 async def test_a_connection_closed_while_idle_is_replaced_without_an_error():
@@ -220,13 +213,9 @@ async def test_a_connection_closed_while_idle_is_replaced_without_an_error():
         await reader.readuntil(b"\r\n\r\n")
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            assert (await client.request("GET", "/a")).json() == {"conn": 0}
-            assert (await client.request("GET", "/b")).json() == {"conn": 1}
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        assert (await client.request("GET", "/a")).json() == {"conn": 0}
+        assert (await client.request("GET", "/b")).json() == {"conn": 1}
     assert raw.connections == 2
 
 
@@ -239,14 +228,10 @@ async def test_an_answer_cut_short_is_an_error_never_a_short_body():
         await writer.drain()
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            assert (await client.request("GET", "/whole")).json() == {"whole": True}
-            with pytest.raises(BackendUnavailable, match="unreachable"):
-                await client.request("GET", "/cut")
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        assert (await client.request("GET", "/whole")).json() == {"whole": True}
+        with pytest.raises(BackendUnavailable, match="unreachable"):
+            await client.request("GET", "/cut")
     # Part of an answer had arrived on the reused connection: not taken for a stale
     # connection, so not sent again (the caller's retries decide that).
     assert raw.requests == 2 and raw.connections == 1
@@ -262,21 +247,17 @@ async def test_a_get_given_up_closes_its_connection(how):
             closed.set()
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            if how == "timeout":
-                with pytest.raises(BackendUnavailable):
-                    await client.request("GET", "/never", timeout=0.2)
-            else:
-                call = asyncio.ensure_future(client.request("GET", "/never"))
-                await asyncio.sleep(0.1)
-                call.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await call
-            await asyncio.wait_for(closed.wait(), 2)
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        if how == "timeout":
+            with pytest.raises(BackendUnavailable):
+                await client.request("GET", "/never", timeout=0.2)
+        else:
+            call = asyncio.ensure_future(client.request("GET", "/never"))
+            await asyncio.sleep(0.1)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+        await asyncio.wait_for(closed.wait(), 2)
 
 
 async def test_connection_close_is_honoured_even_on_an_open_socket():
@@ -287,13 +268,9 @@ async def test_connection_close_is_honoured_even_on_an_open_socket():
             await writer.drain()
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            for _ in range(3):
-                assert (await client.request("GET", "/x")).json() == {}
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        for _ in range(3):
+            assert (await client.request("GET", "/x")).json() == {}
     assert raw.connections == 3
 
 
@@ -304,13 +281,9 @@ async def test_an_answer_ended_by_the_connection_alone_is_refused():
         await writer.drain()
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            with pytest.raises(BackendUnavailable):
-                await client.request("GET", "/unframed")
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        with pytest.raises(BackendUnavailable):
+            await client.request("GET", "/unframed")
 
 
 async def test_a_malformed_answer_is_unavailable():
@@ -321,25 +294,18 @@ async def test_a_malformed_answer_is_unavailable():
         await asyncio.sleep(0.2)
 
     raw = RawServer(handler)
-    async with raw as url:
-        client = BackendClient(url, retries=0)
-        try:
-            with pytest.raises(BackendUnavailable):
-                await client.request("GET", "/x")
-        finally:
-            await client.aclose()
+    async with raw as url, _client(url) as client:
+        with pytest.raises(BackendUnavailable):
+            await client.request("GET", "/x")
 
 
 async def test_an_unreachable_backend_is_unavailable():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    client = BackendClient(f"http://127.0.0.1:{port}", retries=0)
-    try:
+    async with _client(f"http://127.0.0.1:{port}") as client:
         with pytest.raises(BackendUnavailable, match="unreachable"):
             await client.request("GET", "/x")
-    finally:
-        await client.aclose()
 
 
 async def test_the_pool_holds_at_most_its_limit_of_connections():
@@ -369,15 +335,12 @@ async def test_the_pool_holds_at_most_its_limit_of_connections():
 
 
 async def test_what_cannot_be_sent_as_is_goes_through_aiohttp(uvicorn_url):
-    client = BackendClient(uvicorn_url, retries=0)
-    try:
+    async with _client(uvicorn_url) as client:
         # A path needing quoting: the plain path refuses it, aiohttp quotes it.
         resp = await client.request("GET", "/echo/été et hiver")
         assert resp.json()["name"] == "été et hiver"
         pool = client._keepalive()
         assert pool is not None and pool.opened == 0
-    finally:
-        await client.aclose()
 
 
 def test_what_the_plain_path_accepts():
