@@ -113,6 +113,18 @@ class RawServer:
         return head
 
 
+@contextlib.contextmanager
+def _pool(url: str, *, limit: int) -> Iterator[KeepAliveGet]:
+    """A bare keep-alive pool to ``url`` (the limit tests speak to it directly)."""
+    split = split_base(url)
+    assert split is not None
+    pool = KeepAliveGet(*split, limit=limit)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @contextlib.asynccontextmanager
 async def _client(url: str) -> AsyncIterator[BackendClient]:
     """A typed client with no retries of its own (each test counts requests)."""
@@ -321,15 +333,10 @@ async def test_the_pool_holds_at_most_its_limit_of_connections():
 
     raw = RawServer(handler)
     async with raw as url:
-        split = split_base(url)
-        assert split is not None
-        pool = KeepAliveGet(*split, limit=2)
-        try:
+        with _pool(url, limit=2) as pool:
             answers = await asyncio.gather(
                 *(pool.send(pool.request_bytes(f"/n{i}", {}), 5, 1) for i in range(6))
             )
-        finally:
-            pool.close()
     assert [a[0] for a in answers] == [200] * 6
     assert raw.connections == 2 and raw.requests == 6
 
@@ -405,10 +412,7 @@ async def test_the_timeout_covers_the_wait_for_a_free_connection():
 
     raw = RawServer(handler)
     async with raw as url:
-        split = split_base(url)
-        assert split is not None
-        pool = KeepAliveGet(*split, limit=1)
-        try:
+        with _pool(url, limit=1) as pool:
             first = asyncio.ensure_future(pool.send(pool.request_bytes("/a", {}), 5, 1))
             await asyncio.sleep(0.05)
             started = time.monotonic()
@@ -416,6 +420,4 @@ async def test_the_timeout_covers_the_wait_for_a_free_connection():
                 await pool.send(pool.request_bytes("/b", {}), 0.2, 1)
             assert time.monotonic() - started < 1.2  # not after the first one's answer
             assert (await first)[0] == 200
-        finally:
-            pool.close()
     assert raw.requests == 1
